@@ -1,0 +1,32 @@
+# Two entry points for a fresh machine with Python 3.11: `make demo` and `make test`.
+PYTHON ?= python3.11
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+
+.PHONY: demo test lint bench clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV) || python3 -m venv $(VENV)
+
+# Reinstall when the project metadata or the pins change; the install is editable so code edits
+# need no reinstall.
+$(STAMP): $(BIN)/python pyproject.toml constraints.txt
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -c constraints.txt -e ".[dev]"
+	touch $(STAMP)
+
+demo: $(STAMP)
+	$(BIN)/advisor recommend examples/cifar10-resnet-sgd.yaml --out out/
+	@echo "wrote out/config.yaml, out/search_space.yaml, out/recommendation.json"
+
+test: $(STAMP)
+	$(BIN)/ruff check advisor api probes tests benchmarks
+	$(BIN)/advisor rules check
+	$(BIN)/python -m pytest
+
+bench: $(STAMP)
+	$(BIN)/python benchmarks/recommend_latency.py
+
+clean:
+	rm -rf $(VENV) out build *.egg-info

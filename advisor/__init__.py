@@ -1,0 +1,48 @@
+"""hparam-advisor: a rule-based expert system for deep-learning hyperparameters.
+
+    >>> from advisor import load_profile, recommend
+    >>> rec = recommend(load_profile("examples/cifar10-resnet-sgd.yaml"))
+    >>> rec.config["learning_rate"], [d.name for d in rec.search_space]
+
+Importing this package loads neither torch nor scikit-optimize.
+"""
+
+from .errors import (
+    AdvisorError,
+    EngineError,
+    InputFileError,
+    KnowledgeBaseError,
+    MissingDependencyError,
+    ProfileError,
+    UnknownParameterError,
+    UnknownRuleError,
+)
+from .knowledge import KnowledgeBase, check_rules, default_knowledge_base, load_knowledge_base
+from .profile import Profile, load_profile, parse_profile
+from .recommendation import AdviceItem, Dimension, Explanation, Recommendation, recommend
+from .rule import Rule
+
+__all__ = [
+    "AdviceItem",
+    "AdvisorError",
+    "Dimension",
+    "EngineError",
+    "Explanation",
+    "InputFileError",
+    "KnowledgeBase",
+    "KnowledgeBaseError",
+    "MissingDependencyError",
+    "Profile",
+    "ProfileError",
+    "Recommendation",
+    "Rule",
+    "UnknownParameterError",
+    "UnknownRuleError",
+    "check_rules",
+    "default_knowledge_base",
+    "load_knowledge_base",
+    "load_profile",
+    "parse_profile",
+    "recommend",
+]
+__version__ = "0.1.0"

@@ -1,0 +1,63 @@
+"""The `advisor` command line: one module per command, errors turned into messages here only."""
+
+from __future__ import annotations
+
+import sys
+import traceback
+
+import click
+import typer
+
+from ..errors import AdvisorError
+from . import explain, recommend, rules, serve
+from .terminal import Terminal
+
+app = typer.Typer(
+    name="advisor",
+    help="Hyperparameter advice from a rule base: a starting config and a search space, explained.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+
+@app.callback()
+def _root(
+    debug: bool = typer.Option(False, "--debug", help="Show the traceback of an error."),
+) -> None:
+    """hparam-advisor."""
+
+
+app.command("recommend")(recommend.command)
+app.command("explain")(explain.command)
+app.add_typer(rules.app, name="rules")
+app.command("serve")(serve.command)
+
+EXIT_USAGE = 2
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point. User errors: one line (or one per problem) on stderr and exit code 2."""
+    args = list(sys.argv[1:] if argv is None else argv)
+    debug = "--debug" in args
+    terminal = Terminal()
+    try:
+        result = app(args=args, prog_name="advisor", standalone_mode=False)
+    except AdvisorError as exc:
+        if debug:
+            traceback.print_exc()
+        terminal.error(str(exc))
+        return EXIT_USAGE
+    except click.exceptions.Exit as exc:
+        return exc.exit_code
+    except click.ClickException as exc:
+        exc.show()
+        return exc.exit_code
+    except (click.exceptions.Abort, KeyboardInterrupt):
+        terminal.error("interrupted")
+        return 130
+    return result if isinstance(result, int) else 0
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

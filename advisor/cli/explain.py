@@ -1,0 +1,39 @@
+"""`advisor explain PARAMETER --profile FILE`: which rules set it, why, from which source."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import typer
+
+from ..errors import UnknownParameterError
+from ..params import PARAMS
+from ..profile import load_profile
+from ..recommendation import recommend
+from .options import FORMAT, RULES_DIR, Format, knowledge_base
+from .terminal import Terminal
+
+
+def command(
+    parameter: str = typer.Argument(..., help="A canonical hyperparameter name."),
+    profile: Path = typer.Option(..., "--profile", "-p", help="Profile file.", dir_okay=False),
+    fmt: Format = FORMAT,
+    rules_dir: Path | None = RULES_DIR,
+) -> None:
+    """Explain how PARAMETER was decided for a profile."""
+    if parameter not in PARAMS:
+        raise UnknownParameterError(parameter, list(PARAMS))
+    rec = recommend(load_profile(profile), kb=knowledge_base(rules_dir))
+    terminal = Terminal()
+    if fmt is Format.table:
+        terminal.explanation(parameter, rec)
+        return
+    data = rec.to_dict()
+    payload = {
+        "parameter": parameter,
+        "value": data["config"].get(parameter),
+        "search": next((d for d in data["search_space"] if d["name"] == parameter), None),
+        "explanations": data["explanations"].get(parameter, []),
+    }
+    terminal.raw(json.dumps(payload, indent=2, ensure_ascii=False) + "\n")

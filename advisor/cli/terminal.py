@@ -1,0 +1,115 @@
+"""All terminal output goes through one Terminal, which owns the rich Console."""
+
+from __future__ import annotations
+
+import json
+import sys
+from typing import Any
+
+from rich.console import Console
+from rich.table import Table
+from rich.text import Text
+
+from ..recommendation import Recommendation
+from ..rule import Rule
+
+_SEVERITY_STYLE = {"critical": "bold red", "warning": "yellow", "info": "cyan"}
+
+
+def _value(value: Any) -> str:
+    if isinstance(value, float):
+        return f"{value:g}"
+    if isinstance(value, dict):
+        return json.dumps(value, separators=(", ", ": "))
+    return str(value)
+
+
+class Terminal:
+    def __init__(self, stdout: Any = None, stderr: Any = None) -> None:
+        self.out = Console(file=stdout or sys.stdout, highlight=False, soft_wrap=False)
+        self.err = Console(file=stderr or sys.stderr, highlight=False, stderr=True)
+
+    def error(self, message: str) -> None:
+        first, *rest = message.rstrip().splitlines()
+        self.err.print(Text("error: ", style="bold red") + Text(first))
+        for line in rest:
+            self.err.print(Text(line))
+
+    def raw(self, text: str) -> None:
+        """Machine-readable output, written as-is (no wrapping, no markup)."""
+        self.out.file.write(text)
+        self.out.file.flush()
+
+    def note(self, message: str) -> None:
+        self.err.print(Text(message, style="dim"))
+
+    def recommendation(self, rec: Recommendation, title: str) -> None:
+        facts = ", ".join(f"{k}={v}" for k, v in rec.facts.items())
+        self.out.print(Text(title, style="bold"), Text(f"  ({facts})", style="dim"))
+        config = Table(title="Starting config", title_justify="left", expand=False)
+        config.add_column("parameter", style="bold")
+        config.add_column("value")
+        config.add_column("decided by", style="dim")
+        for name, value in rec.config.items():
+            rules = [e.rule for e in rec.explanations.get(name, ()) if not e.overridden_by
+                     and e.effect.startswith(("default", "=", "capped", "range ×"))]
+            config.add_row(name, _value(value), ", ".join(dict.fromkeys(rules)))
+        self.out.print(config)
+        space = Table(title=f"Search space ({len(rec.search_space)} dimensions)",
+                      title_justify="left")
+        for col in ("parameter", "type", "domain", "prior"):
+            space.add_column(col)
+        for dim in rec.search_space:
+            domain = (f"{list(dim.categories)}" if dim.type == "categorical"
+                      else f"[{_value(dim.low)}, {_value(dim.high)}]")
+            space.add_row(dim.name, dim.type, domain, dim.prior or "")
+        self.out.print(space)
+        self.out.print(Text(f"Advice ({len(rec.advice)})", style="italic"))
+        for item in rec.advice:
+            self.out.print(Text(f"  {item.severity:<8} ", style=_SEVERITY_STYLE[item.severity])
+                           + Text(item.text) + Text(f"  [{', '.join(item.source)}]", style="dim"))
+        self.out.print(Text(
+            f"{len(rec.fired)} rules fired, {len(rec.conflicts)} conflicting conclusions "
+            "overridden. `advisor explain <parameter> --profile FILE` shows why.", style="dim"))
+
+    def explanation(self, name: str, rec: Recommendation) -> None:
+        value = rec.config.get(name, "(not set)")
+        dim = next((d for d in rec.search_space if d.name == name), None)
+        self.out.print(Text(f"{name} = {_value(value)}", style="bold"))
+        if dim is not None:
+            domain = (list(dim.categories) if dim.type == "categorical"
+                      else f"[{_value(dim.low)}, {_value(dim.high)}] {dim.prior}")
+            self.out.print(f"searched over {domain}")
+        table = Table(show_lines=True)
+        for col in ("rule", "effect", "because", "source"):
+            table.add_column(col, overflow="fold")
+        for e in rec.explanations.get(name, ()):
+            effect = e.effect + (f"  (overridden by {e.overridden_by})" if e.overridden_by else "")
+            style = "dim" if e.overridden_by else None
+            table.add_row(e.rule, effect, e.because, ", ".join(e.source), style=style)
+        self.out.print(table)
+
+    def rules(self, rules: list[Rule]) -> None:
+        table = Table(title=f"{len(rules)} rules", title_justify="left")
+        for col in ("id", "salience", "when", "concludes", "source"):
+            table.add_column(col, overflow="fold")
+        for rule in rules:
+            concludes = [*rule.params, *(f"set {k}" for k in rule.sets)]
+            concludes += ["advice"] if rule.advice else []
+            concludes += ["search"] if rule.search else []
+            table.add_row(rule.id, str(rule.salience), rule.when.text, ", ".join(concludes),
+                          ", ".join(rule.source))
+        self.out.print(table)
+
+    def rule(self, rule: Rule, citations: list[str]) -> None:
+        info = rule.describe()
+        self.out.print(Text(rule.id, style="bold"), Text(f"  {rule.file}:{rule.line}", style="dim"))
+        self.out.print(f"when:     {info['when']}")
+        self.out.print(f"salience: {rule.salience}   specificity: {rule.specificity}")
+        self.out.print("then:")
+        for key, value in info["then"].items():
+            self.out.print(f"  {key}: {_value(value)}")
+        self.out.print(f"because:  {rule.because}")
+        self.out.print("source:")
+        for line in citations:
+            self.out.print(f"  {line}")

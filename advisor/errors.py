@@ -1,0 +1,93 @@
+"""One error hierarchy for the whole library; the CLI and the API each render it in one place."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class FieldProblem:
+    """One problem with one input field: where it is, and what is wrong or allowed."""
+
+    location: tuple[str | int, ...]
+    message: str
+
+    @property
+    def path(self) -> str:
+        return ".".join(str(part) for part in self.location) or "(root)"
+
+    def __str__(self) -> str:
+        return f"{self.path}: {self.message}"
+
+
+@dataclass(frozen=True)
+class RuleProblem:
+    """One problem found while loading or linting the knowledge base."""
+
+    file: str
+    line: int
+    rule_id: str | None
+    message: str
+
+    def __str__(self) -> str:
+        where = f"{self.file}:{self.line}"
+        rule = f" rule '{self.rule_id}':" if self.rule_id else ""
+        return f"{where}:{rule} {self.message}"
+
+
+class AdvisorError(ValueError):
+    """Base class of every error the advisor raises on purpose."""
+
+
+class InputFileError(AdvisorError):
+    """A file could not be read or parsed (missing, unreadable, bad YAML/JSON)."""
+
+
+class ProfileError(AdvisorError):
+    """A profile failed validation; carries one problem per invalid field."""
+
+    def __init__(self, problems: list[FieldProblem], source: str | None = None) -> None:
+        self.problems = tuple(problems)
+        self.source = source
+        head = f"invalid profile{f' {source}' if source else ''}"
+        lines = "\n".join(f"  - {p}" for p in self.problems)
+        super().__init__(f"{head}: {len(self.problems)} problem(s)\n{lines}")
+
+
+class KnowledgeBaseError(AdvisorError):
+    """The knowledge base failed to load; nothing is loaded partially."""
+
+    def __init__(self, problems: list[RuleProblem]) -> None:
+        self.problems = tuple(problems)
+        lines = "\n".join(f"  - {p}" for p in self.problems)
+        super().__init__(f"knowledge base invalid: {len(self.problems)} problem(s)\n{lines}")
+
+
+class UnknownRuleError(AdvisorError, LookupError):
+    """A rule id that the knowledge base does not hold."""
+
+    def __init__(self, rule_id: str, suggestions: list[str]) -> None:
+        self.rule_id = rule_id
+        hint = f" (did you mean {', '.join(repr(s) for s in suggestions)}?)" if suggestions else ""
+        super().__init__(f"unknown rule id {rule_id!r}{hint}")
+
+
+class UnknownParameterError(AdvisorError, LookupError):
+    """A hyperparameter name that is not canonical."""
+
+    def __init__(self, name: str, allowed: list[str]) -> None:
+        self.name = name
+        super().__init__(f"unknown hyperparameter {name!r}; allowed: {', '.join(allowed)}")
+
+
+class EngineError(AdvisorError):
+    """The inference engine could not reach a fixed point (a guard tripped)."""
+
+
+class MissingDependencyError(AdvisorError, ImportError):
+    """An optional dependency is needed for this feature; names the extra to install."""
+
+    def __init__(self, package: str, extra: str, feature: str) -> None:
+        super().__init__(
+            f"{feature} needs {package!r}: pip install 'hparam-advisor[{extra}]'"
+        )

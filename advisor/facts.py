@@ -1,0 +1,133 @@
+"""The facts rules may match on: their names, types, allowed values, and how a profile fills
+them. A fact the profile leaves unknown stays absent, and a rule that mentions it does not fire."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal, get_args
+
+from .profile import (
+    Activation,
+    Device,
+    DropoutPlacement,
+    LossName,
+    Modality,
+    ModelFamily,
+    OptimizerName,
+    Profile,
+    TaskType,
+)
+
+FactType = Literal["bool", "int", "float", "enum"]
+FactValue = bool | int | float | str
+
+
+@dataclass(frozen=True)
+class FactSpec:
+    name: str
+    type: FactType
+    doc: str
+    values: tuple[str, ...] = ()
+    derived: bool = False  # set by rules, not by the profile
+
+    @property
+    def numeric(self) -> bool:
+        return self.type in ("int", "float")
+
+    def accepts(self, value: object) -> bool:
+        if self.type == "bool":
+            return isinstance(value, bool)
+        if self.type == "enum":
+            return isinstance(value, str) and value in self.values
+        if self.type == "int":
+            return isinstance(value, int) and not isinstance(value, bool)
+        return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+def _enum(name: str, literal: object, doc: str, derived: bool = False) -> FactSpec:
+    return FactSpec(name, "enum", doc, tuple(get_args(literal)), derived)
+
+
+REGIMES = (
+    "scratch",
+    "finetune-small-similar",
+    "finetune-small-different",
+    "finetune-large-similar",
+    "finetune-large-different",
+)
+
+_SPECS = (
+    _enum("task", TaskType, "task type"),
+    _enum("modality", Modality, "data modality"),
+    FactSpec("num_samples", "int", "labelled training samples"),
+    FactSpec("num_classes", "int", "number of classes (unknown for regression)"),
+    FactSpec("imbalance_ratio", "float", "largest / smallest class count"),
+    FactSpec("sparse_features", "bool", "inputs are sparse (bag-of-words, one-hot)"),
+    _enum("family", ModelFamily, "model family"),
+    FactSpec("num_params", "int", "parameter count"),
+    FactSpec("depth", "int", "number of weight layers"),
+    FactSpec("batchnorm", "bool", "the model has BatchNorm layers"),
+    _enum("activation", Activation, "hidden activation"),
+    _enum("dropout_placement", DropoutPlacement, "where the model applies dropout"),
+    FactSpec("custom_layers", "bool", "the model has hand-written ops"),
+    FactSpec("pretrained", "bool", "starts from pretrained weights"),
+    FactSpec("similarity", "enum", "target vs pretraining data", ("high", "low")),
+    _enum("loss", LossName, "loss function"),
+    FactSpec("auxiliary_loss", "bool", "an auxiliary loss is added to the main one"),
+    FactSpec("optimizer_given", "bool", "the profile names an optimizer"),
+    FactSpec("trials", "int", "trial budget"),
+    FactSpec("epochs", "int", "epoch budget per trial"),
+    _enum("device", Device, "accelerator kind"),
+    FactSpec("memory_gb", "float", "memory per device (GiB)"),
+    FactSpec("num_devices", "int", "devices used together"),
+    FactSpec("max_batch_size", "int", "largest batch that fits on one device"),
+    # Derived: rules set these, later rules match on them.
+    # From the profile when it names one, otherwise chosen by a rule.
+    _enum("optimizer", OptimizerName, "the optimizer in use", derived=True),
+    FactSpec("regime", "enum", "fine-tuning quadrant or scratch", REGIMES, derived=True),
+    FactSpec("fine_tune", "bool", "training starts from pretrained weights", derived=True),
+    FactSpec(
+        "dataset_size", "enum", "size class of the training set",
+        ("tiny", "small", "medium", "large", "huge"), derived=True,
+    ),
+    FactSpec(
+        "batch_regime", "enum", "batch-size regime", ("tiny", "normal", "huge"), derived=True
+    ),
+    FactSpec("search_tier", "int", "SRCH-01 importance tiers the trial budget affords", derived=True),
+    FactSpec("adaptive", "bool", "the optimizer adapts per-parameter step sizes", derived=True),
+)
+
+FACTS: dict[str, FactSpec] = {spec.name: spec for spec in _SPECS}
+
+
+def profile_facts(profile: Profile) -> dict[str, FactValue]:
+    """The facts a profile states; unknowns are left out."""
+    data, model, hw = profile.data, profile.model, profile.hardware
+    facts: dict[str, FactValue | None] = {
+        "task": profile.task,
+        "modality": data.modality,
+        "num_samples": data.num_samples,
+        "num_classes": data.num_classes,
+        "imbalance_ratio": float(data.imbalance_ratio),
+        "sparse_features": data.sparse_features,
+        "family": model.family,
+        "num_params": model.num_params,
+        "depth": model.depth,
+        "batchnorm": model.batchnorm,
+        "activation": model.activation,
+        "dropout_placement": model.dropout_placement,
+        "custom_layers": model.custom_layers,
+        "pretrained": model.pretrained,
+        "similarity": model.pretrain_similarity,
+        "loss": profile.loss.name,
+        "auxiliary_loss": profile.loss.auxiliary,
+        "optimizer_given": profile.optimizer is not None,
+        "optimizer": profile.optimizer,
+        "trials": profile.budget.trials,
+        "epochs": profile.budget.epochs,
+        "device": hw.device,
+        "memory_gb": None if hw.memory_gb is None else float(hw.memory_gb),
+        "num_devices": hw.num_devices,
+        "max_batch_size": hw.max_batch_size,
+    }
+    return {name: value for name, value in facts.items() if value is not None}

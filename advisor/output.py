@@ -1,0 +1,43 @@
+"""The files a recommendation is written to: config, search space, full JSON."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+
+from .errors import InputFileError
+from .recommendation import Recommendation
+from .yamlio import dump_yaml
+
+
+def _write_atomic(path: Path, text: str) -> None:
+    # Write beside the target, then rename: a crash never leaves a half-written file.
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(text)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def write_outputs(rec: Recommendation, directory: Path) -> list[Path]:
+    """Write config.yaml, search_space.yaml and recommendation.json; return their paths."""
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise InputFileError(f"{directory}: cannot create output directory: {exc}") from None
+    data = rec.to_dict()
+    files = {
+        directory / "config.yaml": dump_yaml(data["config"]),
+        directory / "search_space.yaml": dump_yaml({"dimensions": data["search_space"]}),
+        directory / "recommendation.json": rec.to_json(),
+    }
+    try:
+        for path, text in files.items():
+            _write_atomic(path, text)
+    except OSError as exc:
+        raise InputFileError(f"{directory}: cannot write: {exc}") from None
+    return list(files)

@@ -1,0 +1,269 @@
+"""From an inference to the output contract: config, search space, advice, explanations."""
+
+from __future__ import annotations
+
+import json
+import math
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict
+
+from .engine import Decision, Inference, infer
+from .facts import profile_facts
+from .knowledge import KnowledgeBase, default_knowledge_base
+from .params import PARAM_ORDER, PARAMS, ParamSpec
+from .profile import Profile
+from .rule import Rule, Severity
+
+_SEVERITY_RANK = {"critical": 0, "warning": 1, "info": 2}
+_DEFAULT_TIER = 3  # when no rule set search_tier, every tier is open
+
+
+class _Frozen(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class Dimension(_Frozen):
+    """One search-space dimension (scikit-optimize vocabulary)."""
+
+    name: str
+    type: Literal["real", "integer", "categorical"]
+    low: float | int | None = None
+    high: float | int | None = None
+    prior: Literal["uniform", "log-uniform"] | None = None
+    categories: tuple[Any, ...] | None = None
+
+
+class AdviceItem(_Frozen):
+    id: str
+    severity: Severity
+    text: str
+    source: tuple[str, ...]
+
+
+class Explanation(_Frozen):
+    rule: str
+    because: str
+    source: tuple[str, ...]
+    effect: str
+    overridden_by: str | None = None
+
+
+class Recommendation(_Frozen):
+    """The advisor's answer; `to_json()` is the stable output contract."""
+
+    config: dict[str, Any]
+    search_space: tuple[Dimension, ...]
+    advice: tuple[AdviceItem, ...]
+    explanations: dict[str, tuple[Explanation, ...]]
+    probes: dict[str, Any] = {}
+    facts: dict[str, Any] = {}
+    fired: tuple[str, ...] = ()
+    conflicts: tuple[dict[str, Any], ...] = ()
+
+    def to_dict(self) -> dict[str, Any]:
+        data = self.model_dump(mode="json")
+        data["search_space"] = [
+            {k: v for k, v in dim.items() if v is not None} for dim in data["search_space"]
+        ]
+        for entries in data["explanations"].values():
+            for entry in entries:
+                if entry["overridden_by"] is None:
+                    del entry["overridden_by"]
+        return data
+
+    def to_json(self) -> str:
+        return json.dumps(self.to_dict(), indent=2, ensure_ascii=False) + "\n"
+
+    def to_skopt(self) -> list[Any]:
+        """The search space as scikit-optimize dimensions (imports skopt)."""
+        from .search_space import to_skopt_dimensions
+
+        return to_skopt_dimensions(self.search_space)
+
+
+def recommend(
+    profile: Profile, probes: dict[str, Any] | None = None, kb: KnowledgeBase | None = None
+) -> Recommendation:
+    """The starting config and search space for `profile`, every value explained."""
+    kb = kb or default_knowledge_base()
+    inference = infer(kb, profile_facts(profile))
+    return _assemble(kb, inference, probes or {})
+
+
+def _sig(x: float) -> float:
+    """Four significant digits: 0.1 * 3 shows as 0.3, not 0.30000000000000004."""
+    return float(f"{x:.4g}") if x else 0.0
+
+
+def _fmt(x: Any) -> str:
+    return f"{x:g}" if isinstance(x, float) else json.dumps(x) if isinstance(x, dict) else str(x)
+
+
+class _Param:
+    """The resolved state of one numeric or categorical parameter while it is assembled."""
+
+    def __init__(self, spec: ParamSpec, slots: dict[str, Decision]) -> None:
+        self.spec = spec
+        self.default = slots["default"].value if "default" in slots else None
+        domain = slots["domain"].value if "domain" in slots else None
+        self.range: list[float] | None = list(domain[1]) if domain and domain[0] == "range" else None
+        self.choices = list(domain[1]) if domain and domain[0] == "choices" else None
+        self.scale = slots["scale"].value if "scale" in slots else None
+        self.notes: list[tuple[Rule | None, str]] = []
+
+    def apply(self, rule: Rule, facts: dict[str, Any]) -> None:
+        effect = rule.params[self.spec.name]
+        if effect.multiply or effect.multiply_range:
+            lo_f, hi_f = effect.multiply_range or (effect.multiply, effect.multiply)
+            if self.default is not None and effect.multiply:
+                self.default = _sig(self.default * effect.multiply)
+            if self.range is not None:
+                self.range = [_sig(self.range[0] * lo_f), _sig(self.range[1] * hi_f)]
+            parts = [f"default ×{effect.multiply:g}"] if effect.multiply else []
+            parts += [f"range ×[{lo_f:g}, {hi_f:g}]"] if self.range is not None else []
+            self.notes.append((rule, ", ".join(parts) or "no-op"))
+        if effect.cap is not None:
+            cap = rule.caps[self.spec.name].evaluate(facts)
+            if not math.isfinite(cap):
+                return
+            if self.spec.kind == "integer":
+                cap = math.floor(cap)
+            if self.choices is not None:
+                kept = [c for c in self.choices if c <= cap]
+                self.choices = kept or [cap]
+            if self.range is not None:
+                self.range = [min(self.range[0], cap), min(self.range[1], cap)]
+            if isinstance(self.default, int | float) and self.default > cap:
+                allowed = [c for c in (self.choices or []) if c <= cap]
+                self.default = max(allowed) if allowed else cap
+            self.notes.append((rule, f"capped at {_fmt(cap)} (`{rule.caps[self.spec.name].text}`)"))
+
+    def finish(self) -> None:
+        integer = self.spec.kind == "integer"
+        if self.default is None and self.range is not None:
+            lo, hi = self.range
+            mid = math.sqrt(lo * hi) if self.scale == "log" and lo > 0 else (lo + hi) / 2
+            self.default = _sig(mid)
+            self.notes.append((None, f"default {_fmt(self.default)}: middle of its range"))
+        if self.default is None and self.choices:
+            self.default = self.choices[0]
+        if integer:
+            if isinstance(self.default, float):
+                self.default = round(self.default)
+            if self.range is not None:
+                self.range = [math.ceil(self.range[0]), math.floor(self.range[1])]
+        # The contract: a default always lies inside its own search domain.
+        if self.range is not None and isinstance(self.default, int | float):
+            lo, hi = self.range
+            if not lo <= self.default <= hi:
+                self.range = [min(lo, self.default), max(hi, self.default)]
+                self.notes.append((None, f"range widened to [{_fmt(self.range[0])}, "
+                                   f"{_fmt(self.range[1])}] to hold the default"))
+        if self.choices is not None and self.default is not None and self.default not in self.choices:
+            self.choices = sorted([*self.choices, self.default], key=str)
+            self.notes.append((None, f"default {_fmt(self.default)} added to the choices"))
+
+    def dimension(self) -> Dimension | None:
+        if self.choices is not None and len(set(map(str, self.choices))) >= 2:
+            return Dimension(name=self.spec.name, type="categorical", categories=tuple(self.choices))
+        if self.range is not None and self.range[0] < self.range[1]:
+            log = self.scale == "log" and self.range[0] > 0
+            return Dimension(name=self.spec.name, type=self.spec.kind, low=self.range[0],
+                             high=self.range[1], prior="log-uniform" if log else "uniform")
+        return None
+
+
+def _assemble(kb: KnowledgeBase, inference: Inference, probes: dict[str, Any]) -> Recommendation:
+    facts = inference.facts
+    config: dict[str, Any] = {}
+    dims: list[Dimension] = []
+    explanations: dict[str, list[Explanation]] = {}
+    tier = int(facts.get("search_tier", _DEFAULT_TIER))
+
+    def explain(name: str, rule: Rule | None, effect: str, lost_to: str | None = None) -> None:
+        entry = Explanation(rule=rule.id if rule else "advisor", because=rule.because if rule else
+                            "the output contract keeps every default inside its search range",
+                            source=rule.source if rule else (), effect=effect,
+                            overridden_by=lost_to)
+        explanations.setdefault(name, []).append(entry)
+
+    if "optimizer" in facts:
+        config["optimizer"] = facts["optimizer"]
+        setter = inference.fact_setters.get("optimizer", "profile")
+        if setter == "profile":
+            explanations["optimizer"] = [Explanation(
+                rule="profile", because="the profile names the optimizer", source=(),
+                effect=f"= {facts['optimizer']}")]
+        else:
+            explain("optimizer", kb.rule(setter), f"= {facts['optimizer']}")
+
+    for name in sorted(inference.decisions, key=PARAM_ORDER.__getitem__):
+        slots = inference.decisions[name]
+        spec = PARAMS[name]
+        param = _Param(spec, slots)
+        for rule in inference.modifiers.get(name, ()):
+            param.apply(rule, facts)
+        param.finish()
+        if param.default is not None:
+            config[name] = param.default
+        for aspect, decision in slots.items():
+            explain(name, decision.rule, _describe(aspect, decision.value))
+        for rule, note in param.notes:
+            explain(name, rule, note)
+        dim = param.dimension()
+        if dim is not None:
+            searched, why, rule = _searched(spec, tier, inference.search.get(name))
+            if searched:
+                dims.append(dim)
+            if rule is not None:
+                explain(name, rule, why)
+            else:
+                explanations[name].append(Explanation(
+                    rule="search.tiers", because="SRCH-01: the trial budget decides how many "
+                    "importance tiers enter the search space", source=("SRCH-01",), effect=why))
+    for conflict in inference.conflicts:
+        if conflict.target.startswith("param:"):
+            loser = kb.rule(conflict.rule)
+            explain(conflict.target[6:], loser, f"{conflict.aspect} {_fmt(conflict.value)}",
+                    lost_to=conflict.lost_to)
+
+    dims.sort(key=lambda d: (PARAMS[d.name].tier or 9, PARAM_ORDER[d.name]))
+    advice = sorted(
+        (AdviceItem(id=r.id, severity=r.advice.severity, text=r.advice.text, source=r.source)
+         for r in inference.fired if r.advice),
+        key=lambda a: (_SEVERITY_RANK[a.severity], a.id),
+    )
+    derived = {k: v for k, v in sorted(facts.items()) if inference.fact_setters[k] != "profile"}
+    return Recommendation(
+        config=config,
+        search_space=tuple(dims),
+        advice=tuple(advice),
+        explanations={k: tuple(v) for k, v in explanations.items()},
+        probes=probes,
+        facts=derived,
+        fired=tuple(r.id for r in inference.fired),
+        conflicts=tuple(c.as_dict() for c in inference.conflicts),
+    )
+
+
+def _searched(spec: ParamSpec, tier: int, decision: Decision | None) -> tuple[bool, str, Rule | None]:
+    if decision is not None:
+        verb = "searched" if decision.value else "not searched"
+        return decision.value, f"{verb} (explicit search decision)", decision.rule
+    if spec.tier is None:
+        return False, "fixed: not a parameter the search tunes", None
+    if spec.tier <= tier:
+        return True, f"searched: importance tier {spec.tier} <= budget tier {tier}", None
+    return False, f"fixed: importance tier {spec.tier} > budget tier {tier}", None
+
+
+def _describe(aspect: str, value: Any) -> str:
+    if aspect == "domain":
+        kind, values = value
+        if kind == "range":
+            return f"range [{_fmt(values[0])}, {_fmt(values[1])}]"
+        return f"choices {list(values)}"
+    if aspect == "scale":
+        return f"{value} scale"
+    return f"default {_fmt(value)}"

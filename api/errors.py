@@ -1,0 +1,67 @@
+"""Every error becomes one JSON shape (RFC 9457 problem details), mapped here and only here."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from advisor import AdvisorError, ProfileError, UnknownParameterError, UnknownRuleError
+from advisor.errors import FieldProblem
+from advisor.profile import problems_from_error_dicts
+
+log = logging.getLogger("advisor_api")
+PROBLEM_JSON = "application/problem+json"
+_TITLES = {400: "Bad Request", 404: "Not Found", 405: "Method Not Allowed",
+           413: "Content Too Large", 415: "Unsupported Media Type",
+           422: "Unprocessable Content", 500: "Internal Server Error"}
+
+
+def problem(status: int, detail: str, errors: list[FieldProblem] | None = None,
+            headers: dict[str, str] | None = None) -> JSONResponse:
+    body: dict[str, Any] = {"type": "about:blank", "title": _TITLES.get(status, "Error"),
+                            "status": status, "detail": detail}
+    if errors is not None:
+        body["errors"] = [{"loc": list(p.location), "path": p.path, "msg": p.message}
+                          for p in errors]
+    return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON, headers=headers)
+
+
+async def _validation(request: Request, exc: RequestValidationError) -> JSONResponse:
+    errors = problems_from_error_dicts(exc.errors(), strip=("body",))
+    return problem(422, f"{len(errors)} invalid field(s)", errors)
+
+
+async def _profile(request: Request, exc: ProfileError) -> JSONResponse:
+    return problem(422, f"{len(exc.problems)} invalid field(s)", list(exc.problems))
+
+
+async def _not_found(request: Request, exc: AdvisorError) -> JSONResponse:
+    return problem(404, str(exc))
+
+
+async def _advisor(request: Request, exc: AdvisorError) -> JSONResponse:
+    return problem(400, str(exc))
+
+
+async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+    return problem(exc.status_code, str(exc.detail), headers=getattr(exc, "headers", None))
+
+
+async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+    log.exception("unhandled error on %s %s", request.method, request.url.path)
+    return problem(500, "internal error; the server log has the details")
+
+
+def install(app: FastAPI) -> None:
+    app.add_exception_handler(RequestValidationError, _validation)  # type: ignore[arg-type]
+    app.add_exception_handler(ProfileError, _profile)  # type: ignore[arg-type]
+    app.add_exception_handler(UnknownRuleError, _not_found)  # type: ignore[arg-type]
+    app.add_exception_handler(UnknownParameterError, _not_found)  # type: ignore[arg-type]
+    app.add_exception_handler(AdvisorError, _advisor)  # type: ignore[arg-type]
+    app.add_exception_handler(StarletteHTTPException, _http)  # type: ignore[arg-type]
+    app.add_exception_handler(Exception, _unexpected)
