@@ -93,14 +93,16 @@ def _load(directory: Path) -> tuple[KnowledgeBase | None, list[RuleProblem]]:
         problems.add(str(directory), 0, None, "no rule files (*.yaml) found")
     for path in files:
         for raw, line in _rule_entries(path, problems):
-            rule = _build_rule(raw, str(path.name), line, len(rules), sources, problems)
-            if rule is None:
-                continue
-            if rule.id in seen:
-                problems.add(path.name, line, rule.id, f"duplicate rule id (first at {seen[rule.id]})")
-                continue
-            seen[rule.id] = f"{path.name}:{line}"
-            rules.append(rule)
+            rule_id = raw.get("id") if isinstance(raw, dict) else None
+            if isinstance(rule_id, str):
+                if rule_id in seen:
+                    problems.add(path.name, line, rule_id,
+                                 f"duplicate rule id (first at {seen[rule_id]})")
+                    continue
+                seen[rule_id] = f"{path.name}:{line}"
+            rule = _build_rule(raw, path.name, line, len(rules), sources, problems)
+            if rule is not None:
+                rules.append(rule)
     _check_reachability(rules, problems)
     if problems:
         return None, sorted(problems, key=lambda p: (p.file, p.line))
@@ -258,10 +260,10 @@ def _check_effect(spec: ParamSpec, effect: ParamEffect, bad: Any) -> None:
     if effect.range and effect.choices:
         bad(f"{name}: give a range or choices, not both")
     default = effect.default
-    if isinstance(default, int | float) and not isinstance(default, bool) and effect.range:
-        if not effect.range[0] <= default <= effect.range[1]:
-            bad(f"{name}: default {default:g} lies outside its own range "
-                f"[{effect.range[0]:g}, {effect.range[1]:g}]")
+    numeric = isinstance(default, int | float) and not isinstance(default, bool)
+    if numeric and effect.range and not effect.range[0] <= default <= effect.range[1]:  # type: ignore[operator]
+        bad(f"{name}: default {default:g} lies outside its own range "
+            f"[{effect.range[0]:g}, {effect.range[1]:g}]")
     if effect.choices and default is not None and default not in effect.choices:
         bad(f"{name}: default {default!r} is not one of its choices {list(effect.choices)}")
     if (effect.multiply or effect.multiply_range or effect.cap is not None) and spec.kind not in (

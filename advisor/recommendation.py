@@ -130,8 +130,11 @@ class _Param:
             if self.spec.kind == "integer":
                 cap = math.floor(cap)
             if self.choices is not None:
-                kept = [c for c in self.choices if c <= cap]
-                self.choices = kept or [cap]
+                kept = [c for c in self.choices if c <= cap] or [cap]
+                # Keep as many candidates as before: halve below the ceiling (64 -> 32, 16).
+                while self.spec.kind == "integer" and len(kept) < len(self.choices) and kept[0] > 1:
+                    kept.insert(0, kept[0] // 2)
+                self.choices = kept
             if self.range is not None:
                 self.range = [min(self.range[0], cap), min(self.range[1], cap)]
             if isinstance(self.default, int | float) and self.default > cap:
@@ -207,8 +210,12 @@ def _assemble(kb: KnowledgeBase, inference: Inference, probes: dict[str, Any]) -
         param.finish()
         if param.default is not None:
             config[name] = param.default
-        for aspect, decision in slots.items():
-            explain(name, decision.rule, _describe(aspect, decision.value))
+        by_rule: dict[str, tuple[Rule, list[str]]] = {}
+        for aspect, decision in slots.items():  # one entry per rule, its aspects joined
+            by_rule.setdefault(decision.rule.id, (decision.rule, []))[1].append(
+                _describe(aspect, decision.value))
+        for rule, effects in by_rule.values():
+            explain(name, rule, ", ".join(effects))
         for rule, note in param.notes:
             explain(name, rule, note)
         dim = param.dimension()
@@ -224,9 +231,8 @@ def _assemble(kb: KnowledgeBase, inference: Inference, probes: dict[str, Any]) -
                     "importance tiers enter the search space", source=("SRCH-01",), effect=why))
     for conflict in inference.conflicts:
         if conflict.target.startswith("param:"):
-            loser = kb.rule(conflict.rule)
-            explain(conflict.target[6:], loser, f"{conflict.aspect} {_fmt(conflict.value)}",
-                    lost_to=conflict.lost_to)
+            explain(conflict.target[6:], kb.rule(conflict.rule),
+                    _describe(conflict.aspect, conflict.value), lost_to=conflict.lost_to)
 
     dims.sort(key=lambda d: (PARAMS[d.name].tier or 9, PARAM_ORDER[d.name]))
     advice = sorted(
@@ -260,7 +266,7 @@ def _searched(spec: ParamSpec, tier: int, decision: Decision | None) -> tuple[bo
 
 def _describe(aspect: str, value: Any) -> str:
     if aspect == "domain":
-        kind, values = value
+        kind, values = next(iter(value.items())) if isinstance(value, dict) else value
         if kind == "range":
             return f"range [{_fmt(values[0])}, {_fmt(values[1])}]"
         return f"choices {list(values)}"

@@ -25,7 +25,19 @@ _FLOAT = re.compile(
 
 
 class _Loader(_Base):  # type: ignore[misc, valid-type]
-    pass
+    def construct_mapping(self, node: Any, deep: bool = False) -> Any:
+        # PyYAML keeps the last of two equal keys silently; a rule with two `when:` is a bug.
+        seen: dict[Any, int] = {}
+        for key_node, _ in node.value:
+            key = self.construct_object(key_node, deep=deep)
+            if not isinstance(key, str | int | float | bool):
+                continue
+            if key in seen:
+                raise yaml.constructor.ConstructorError(
+                    None, None, f"duplicate key {key!r} (first on line {seen[key]})",
+                    key_node.start_mark)
+            seen[key] = key_node.start_mark.line + 1
+        return super().construct_mapping(node, deep=deep)
 
 
 _Loader.yaml_implicit_resolvers = {
@@ -45,7 +57,7 @@ def _error(exc: yaml.YAMLError, filename: str) -> InputFileError:
 def load_yaml(text: str, filename: str = "<string>") -> Any:
     """Parse one YAML document."""
     try:
-        return yaml.load(text, Loader=_Loader)  # noqa: S506 - a SafeLoader subclass
+        return yaml.load(text, Loader=_Loader)
     except yaml.YAMLError as exc:
         raise _error(exc, filename) from None
 

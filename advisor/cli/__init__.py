@@ -5,7 +5,6 @@ from __future__ import annotations
 import sys
 import traceback
 
-import click
 import typer
 
 from ..errors import AdvisorError
@@ -48,16 +47,18 @@ def main(argv: list[str] | None = None) -> int:
             traceback.print_exc()
         terminal.error(str(exc))
         return EXIT_USAGE
-    except click.exceptions.Exit as exc:
+    except typer.Exit as exc:
         return exc.exit_code
-    except click.ClickException as exc:
-        exc.show()
-        return exc.exit_code
-    except (click.exceptions.Abort, KeyboardInterrupt):
+    except (typer.Abort, KeyboardInterrupt):
         terminal.error("interrupted")
         return 130
+    except typer.TyperException as exc:  # usage errors: missing argument, bad option value
+        show = getattr(exc, "show", None)
+        if show is None:
+            terminal.error(str(exc))
+        else:
+            show()
+        return int(getattr(exc, "exit_code", EXIT_USAGE))
     return result if isinstance(result, int) else 0
 
 
-if __name__ == "__main__":  # pragma: no cover
-    sys.exit(main())

@@ -27,7 +27,8 @@ def _value(value: Any) -> str:
 class Terminal:
     def __init__(self, stdout: Any = None, stderr: Any = None) -> None:
         self.out = Console(file=stdout or sys.stdout, highlight=False, soft_wrap=False)
-        self.err = Console(file=stderr or sys.stderr, highlight=False, stderr=True)
+        # Errors never wrap: one problem, one line, greppable.
+        self.err = Console(file=stderr or sys.stderr, highlight=False, stderr=True, soft_wrap=True)
 
     def error(self, message: str) -> None:
         first, *rest = message.rstrip().splitlines()
@@ -47,9 +48,9 @@ class Terminal:
         facts = ", ".join(f"{k}={v}" for k, v in rec.facts.items())
         self.out.print(Text(title, style="bold"), Text(f"  ({facts})", style="dim"))
         config = Table(title="Starting config", title_justify="left", expand=False)
-        config.add_column("parameter", style="bold")
+        config.add_column("parameter", style="bold", no_wrap=True)
         config.add_column("value")
-        config.add_column("decided by", style="dim")
+        config.add_column("decided by", style="dim", overflow="fold")
         for name, value in rec.config.items():
             rules = [e.rule for e in rec.explanations.get(name, ()) if not e.overridden_by
                      and e.effect.startswith(("default", "=", "capped", "range ×"))]
@@ -75,23 +76,27 @@ class Terminal:
     def explanation(self, name: str, rec: Recommendation) -> None:
         value = rec.config.get(name, "(not set)")
         dim = next((d for d in rec.search_space if d.name == name), None)
-        self.out.print(Text(f"{name} = {_value(value)}", style="bold"))
+        head = Text(f"{name} = {_value(value)}", style="bold")
         if dim is not None:
-            domain = (list(dim.categories) if dim.type == "categorical"
+            domain = (f"{list(dim.categories)}" if dim.type == "categorical"
                       else f"[{_value(dim.low)}, {_value(dim.high)}] {dim.prior}")
-            self.out.print(f"searched over {domain}")
-        table = Table(show_lines=True)
-        for col in ("rule", "effect", "because", "source"):
-            table.add_column(col, overflow="fold")
+            head += Text(f"   searched over {domain}")
+        self.out.print(head)
         for e in rec.explanations.get(name, ()):
-            effect = e.effect + (f"  (overridden by {e.overridden_by})" if e.overridden_by else "")
-            style = "dim" if e.overridden_by else None
-            table.add_row(e.rule, effect, e.because, ", ".join(e.source), style=style)
-        self.out.print(table)
+            mark, style = ("x", "dim") if e.overridden_by else ("+", "green")
+            line = Text(f" {mark} ", style=style) + Text(e.rule, style="bold " + style)
+            line += Text(f"  {e.effect}")
+            if e.overridden_by:
+                line += Text(f"  (overridden by {e.overridden_by})", style="yellow")
+            if e.source:
+                line += Text(f"  [{', '.join(e.source)}]", style="dim")
+            self.out.print(line)
+            self.out.print(Text(f"     {e.because}", style="dim"))
 
     def rules(self, rules: list[Rule]) -> None:
         table = Table(title=f"{len(rules)} rules", title_justify="left")
-        for col in ("id", "salience", "when", "concludes", "source"):
+        table.add_column("id", no_wrap=True)
+        for col in ("salience", "when", "concludes", "source"):
             table.add_column(col, overflow="fold")
         for rule in rules:
             concludes = [*rule.params, *(f"set {k}" for k in rule.sets)]

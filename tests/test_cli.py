@@ -1,0 +1,103 @@
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import yaml
+
+from .conftest import ROOT
+
+EXAMPLE = ROOT / "examples" / "cifar10-resnet-sgd.yaml"
+
+
+def test_recommend_table(cli) -> None:
+    result = cli("recommend", EXAMPLE)
+    assert result.code == 0
+    for text in ("cifar10-resnet20", "Starting config", "learning_rate", "Search space", "Advice"):
+        assert text in result.out
+
+
+def test_recommend_json_is_the_contract(cli) -> None:
+    result = cli("recommend", EXAMPLE, "--format", "json")
+    data = json.loads(result.out)
+    assert list(data)[:5] == ["config", "search_space", "advice", "explanations", "probes"]
+    assert data["config"]["optimizer"] == "momentum"
+
+
+def test_recommend_yaml(cli) -> None:
+    data = yaml.safe_load(cli("recommend", EXAMPLE, "-f", "yaml").out)
+    assert data["config"]["batch_size"] == 128
+
+
+def test_recommend_writes_files(cli, tmp_path: Path) -> None:
+    out = tmp_path / "nested" / "out"
+    result = cli("recommend", EXAMPLE, "--out", out)
+    assert result.code == 0 and "wrote" in result.err
+    config = yaml.safe_load((out / "config.yaml").read_text())
+    space = yaml.safe_load((out / "search_space.yaml").read_text())
+    full = json.loads((out / "recommendation.json").read_text())
+    assert config == full["config"]
+    assert space["dimensions"] == full["search_space"]
+
+
+def test_explain(cli) -> None:
+    result = cli("explain", "weight_decay", "--profile", EXAMPLE)
+    assert result.code == 0
+    assert "reg.c1.resolution" in result.out and "overridden by" in result.out
+    data = json.loads(cli("explain", "learning_rate", "-p", EXAMPLE, "-f", "json").out)
+    assert data["value"] == 0.05 and data["search"]["prior"] == "log-uniform"
+    assert {e["rule"] for e in data["explanations"]} >= {"lr.momentum.batchnorm-resnet"}
+
+
+def test_rules_list_show_check(cli) -> None:
+    listed = cli("rules", "list", "--topic", "gan")
+    assert listed.code == 0 and "gan.inputs-tanh" in listed.out
+    rules = json.loads(cli("rules", "list", "-f", "json").out)
+    assert len(rules) >= 120
+    shown = cli("rules", "show", "lr.initial.adam-family")
+    assert shown.code == 0 and "LR-01" in shown.out and "14.2.6" in shown.out
+    checked = cli("rules", "check")
+    assert checked.code == 0 and checked.out.startswith("ok:")
+
+
+def test_user_errors_are_one_line_and_exit_2(cli, tmp_path: Path) -> None:
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("task: classification\ndata: {modality: tabular, num_samples: -1}\n"
+                   "model: {family: mlp}\noptimizer: adma\n")
+    result = cli("recommend", bad)
+    assert result.code == 2
+    assert result.err.startswith("error: invalid profile")
+    assert "data.num_samples" in result.err and "optimizer" in result.err
+    assert "Traceback" not in result.err
+    missing = cli("recommend", tmp_path / "nope.yaml")
+    assert missing.code == 2 and "no such file" in missing.err
+    garbled = tmp_path / "garbled.yaml"
+    garbled.write_text("task: [\n")
+    assert "invalid YAML" in cli("recommend", garbled).err
+    unknown = cli("rules", "show", "lr.nope")
+    assert unknown.code == 2 and "unknown rule id 'lr.nope'" in unknown.err
+    assert cli("explain", "lerning_rate", "-p", EXAMPLE).code == 2
+
+
+def test_rules_check_reports_each_problem(cli, rules_copy: Path) -> None:
+    (rules_copy / "broken.yaml").write_text(
+        "- id: broken.one\n  source: [NOPE-1]\n  when: optimizer == 'adma'\n"
+        "  then: {momentum: 0.9}\n  because: Broken on purpose.\n")
+    result = cli("rules", "check", rules_copy)
+    assert result.code == 2
+    assert "broken.yaml:1: rule 'broken.one': unknown source id 'NOPE-1'" in result.err
+    assert "'adma' is not a value of fact 'optimizer'" in result.err
+    assert cli("recommend", EXAMPLE, "--rules", rules_copy).code == 2  # refuses a broken KB
+
+
+def test_debug_shows_the_traceback_and_usage_errors_exit_2() -> None:
+    run = [sys.executable, "-m", "advisor"]
+    plain = subprocess.run([*run, "recommend", "/nonexistent.yaml"], capture_output=True, text=True)
+    assert plain.returncode == 2 and "Traceback" not in plain.stderr
+    debug = subprocess.run([*run, "--debug", "recommend", "/nonexistent.yaml"],
+                           capture_output=True, text=True)
+    assert debug.returncode == 2 and "Traceback" in debug.stderr
+    usage = subprocess.run([*run, "recommend"], capture_output=True, text=True)
+    assert usage.returncode == 2 and "Missing argument" in usage.stderr

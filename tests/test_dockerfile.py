@@ -1,0 +1,36 @@
+"""No Docker engine runs here: check the Dockerfile's essentials by parsing it."""
+
+from __future__ import annotations
+
+import json
+import re
+
+from .conftest import ROOT
+
+
+def instructions() -> list[tuple[str, str]]:
+    text = (ROOT / "Dockerfile").read_text().replace("\\\n", " ")
+    out = []
+    for line in text.splitlines():
+        line = line.strip()
+        if line and not line.startswith("#"):
+            keyword, _, rest = line.partition(" ")
+            out.append((keyword.upper(), rest.strip()))
+    return out
+
+
+def test_slim_base_non_root_port_healthcheck_and_command() -> None:
+    steps = instructions()
+    keywords = [k for k, _ in steps]
+    assert re.fullmatch(r"python:3\.11-slim\S*", dict(steps)["FROM"])
+    user = [v for k, v in steps if k == "USER"]
+    assert user and user[-1] not in ("root", "0")
+    assert keywords.index("USER") < keywords.index("CMD")
+    assert "8000" in dict(steps)["EXPOSE"].split()
+    health = dict(steps)["HEALTHCHECK"]
+    assert "/healthz" in health and "CMD" in health
+    cmd = json.loads(dict(steps)["CMD"])
+    assert cmd[:2] == ["advisor", "serve"] and "0.0.0.0" in cmd
+    copied = " ".join(v for k, v in steps if k == "COPY")
+    for folder in ("advisor", "api", "probes", "rules", "constraints.txt"):
+        assert folder in copied

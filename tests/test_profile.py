@@ -1,0 +1,90 @@
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from pydantic import ValidationError
+
+from advisor import InputFileError, ProfileError, load_profile, parse_profile
+
+from .conftest import ALL_PROFILES, base_profile
+
+
+@pytest.mark.parametrize("path", ALL_PROFILES, ids=lambda p: p.stem)
+def test_every_bundled_profile_is_valid(path: Path) -> None:
+    assert load_profile(path).task
+
+
+def test_profile_is_frozen(make_profile) -> None:
+    profile = make_profile()
+    with pytest.raises(ValidationError):
+        profile.task = "regression"  # type: ignore[misc]
+
+
+def _problems(data: dict) -> dict[str, str]:
+    with pytest.raises(ProfileError) as info:
+        parse_profile(data)
+    return {p.path: p.message for p in info.value.problems}
+
+
+def test_every_field_problem_is_reported_at_once() -> None:
+    data = base_profile(**{"data.num_samples": -5, "model.family": "mlpx", "optimizer": "adma"})
+    data["colour"] = "blue"
+    problems = _problems(data)
+    assert set(problems) == {"data.num_samples", "model.family", "optimizer", "colour"}
+    assert "greater than 0" in problems["data.num_samples"] and "-5" in problems["data.num_samples"]
+    assert "'adam'" in problems["optimizer"] and "'adma'" in problems["optimizer"]
+    assert "'resnet'" in problems["model.family"]
+    assert "unknown field" in problems["colour"]
+
+
+def test_num_classes_on_regression_is_named() -> None:
+    problems = _problems(base_profile(task="regression"))
+    assert list(problems) == ["data.num_classes"]
+    assert "regression" in problems["data.num_classes"]
+
+
+def test_classification_needs_num_classes() -> None:
+    assert list(_problems(base_profile(**{"data.num_classes": None}))) == ["data.num_classes"]
+
+
+def test_pretrained_needs_similarity() -> None:
+    problems = _problems(base_profile(**{"model.pretrained": True}))
+    assert list(problems) == ["model.pretrain_similarity"]
+    assert "high, low" in problems["model.pretrain_similarity"]
+
+
+@pytest.mark.parametrize("field,value", [
+    ("data.num_samples", "many"), ("budget.trials", 0), ("hardware.num_devices", -1),
+    ("data.imbalance_ratio", 0.5), ("hardware.device", "abacus"),
+])
+def test_bad_values_name_their_field(field: str, value: object) -> None:
+    assert list(_problems(base_profile(**{field: value}))) == [field]
+
+
+def test_not_a_mapping() -> None:
+    assert _problems(["a", "list"]) == {"(root)": "a profile is a mapping of fields, got list"}  # type: ignore[arg-type]
+
+
+def test_json_and_yaml_files(tmp_path: Path) -> None:
+    as_json = tmp_path / "p.json"
+    as_json.write_text(json.dumps(base_profile()))
+    as_yaml = tmp_path / "p.yaml"
+    as_yaml.write_text("task: classification\ndata: {modality: tabular, num_samples: 20000, "
+                       "num_classes: 3}\nmodel: {family: mlp, depth: 3, activation: relu}\n"
+                       "budget: {trials: 20}\n")
+    assert load_profile(as_json) == load_profile(as_yaml)
+
+
+def test_file_errors_name_file_and_line(tmp_path: Path) -> None:
+    with pytest.raises(InputFileError, match="no such file"):
+        load_profile(tmp_path / "missing.yaml")
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("task: classification\ndata: [unclosed\n")
+    with pytest.raises(InputFileError, match=r"bad\.yaml:\d+: invalid YAML"):
+        load_profile(bad)
+    bad_json = tmp_path / "bad.json"
+    bad_json.write_text('{"task": }')
+    with pytest.raises(InputFileError, match=r"bad\.json:1: invalid JSON"):
+        load_profile(bad_json)

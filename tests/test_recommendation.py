@@ -1,0 +1,158 @@
+from __future__ import annotations
+
+import json
+import random
+from typing import Any
+
+import pytest
+
+from advisor import Recommendation, parse_profile, recommend
+from advisor.params import PARAMS
+
+from .conftest import ALL_PROFILES, base_profile
+
+CONTRACT_KEYS = ["config", "search_space", "advice", "explanations", "probes"]
+
+
+def assert_contract(rec: Recommendation) -> None:
+    data = json.loads(rec.to_json())
+    assert list(data)[:5] == CONTRACT_KEYS
+    assert set(data["config"]) <= set(PARAMS)
+    for dim in data["search_space"]:
+        name = dim["name"]
+        default = data["config"][name]
+        if dim["type"] == "categorical":
+            assert default in dim["categories"], (name, default, dim)
+        else:
+            assert dim["low"] <= default <= dim["high"], (name, default, dim)
+            assert dim["prior"] in ("uniform", "log-uniform")
+            if dim["prior"] == "log-uniform":
+                assert dim["low"] > 0
+            if dim["type"] == "integer":
+                assert isinstance(dim["low"], int) and isinstance(dim["high"], int)
+    for name in data["config"]:
+        assert data["explanations"][name], f"{name} has no explanation"
+    for item in data["advice"]:
+        assert item["severity"] in ("info", "warning", "critical") and item["source"]
+
+
+@pytest.mark.parametrize("path", ALL_PROFILES, ids=lambda p: p.stem)
+def test_bundled_profiles_meet_the_contract(path, profiles) -> None:
+    assert_contract(recommend(profiles[path.stem]))
+
+
+def _random_profile(rng: random.Random) -> dict[str, Any]:
+    task = rng.choice(["classification", "regression", "detection", "segmentation",
+                       "generation", "metric_learning"])
+    pretrained = rng.random() < 0.4
+    data: dict[str, Any] = {"modality": rng.choice(["image", "text", "tabular", "sequence", "audio"]),
+                            "num_samples": int(10 ** rng.uniform(1, 8)),
+                            "imbalance_ratio": round(10 ** rng.uniform(0, 3), 2),
+                            "sparse_features": rng.random() < 0.2}
+    if task != "regression" and (task == "classification" or rng.random() < 0.5):
+        data["num_classes"] = rng.randint(2, 2000)
+    model: dict[str, Any] = {
+        "family": rng.choice(["mlp", "cnn", "resnet", "rnn", "lstm", "gru", "transformer", "gan"]),
+        "batchnorm": rng.random() < 0.5, "pretrained": pretrained,
+        "dropout_placement": rng.choice(["none", "fully_connected", "input_output",
+                                         "before_batchnorm", "recurrent_cell", "convolutional"]),
+    }
+    if pretrained:
+        model["pretrain_similarity"] = rng.choice(["high", "low"])
+    for key, value in (("num_params", int(10 ** rng.uniform(3, 10))), ("depth", rng.randint(1, 200)),
+                       ("activation", rng.choice(["relu", "leaky_relu", "gelu", "tanh", "sigmoid"]))):
+        if rng.random() < 0.7:
+            model[key] = value
+    profile: dict[str, Any] = {
+        "task": task, "data": data, "model": model,
+        "loss": {"name": rng.choice(["cross_entropy", "bce", "mse", "focal", "n_pair", "triplet",
+                                     "wasserstein"]), "auxiliary": rng.random() < 0.3},
+        "budget": {"trials": rng.choice([1, 2, 3, 5, 9, 10, 25, 30, 100])},
+        "hardware": {"num_devices": rng.choice([1, 1, 2, 8, 64]),
+                     "device": rng.choice(["cpu", "gpu", "tpu"])},
+    }
+    if rng.random() < 0.5:
+        profile["optimizer"] = rng.choice(["sgd", "momentum", "nesterov", "adam", "adamw", "rmsprop",
+                                           "adagrad", "adadelta", "adamax", "nadam"])
+    if rng.random() < 0.6:
+        profile["hardware"]["max_batch_size"] = rng.choice([1, 2, 3, 8, 16, 100, 512, 4096])
+    if rng.random() < 0.6:
+        profile["budget"]["epochs"] = rng.randint(1, 300)
+    return profile
+
+
+def test_contract_holds_on_500_random_profiles() -> None:
+    rng = random.Random(20261123)
+    for _ in range(500):
+        raw = _random_profile(rng)
+        rec = recommend(parse_profile(raw))
+        assert_contract(rec)
+        assert rec.config["optimizer"] == raw.get("optimizer", rec.config["optimizer"])
+
+
+@pytest.mark.parametrize("trials,expected", [
+    (1, []),
+    (5, ["learning_rate"]),
+    (20, ["learning_rate", "batch_size"]),
+    (40, ["learning_rate", "batch_size", "weight_decay", "dropout", "input_dropout"]),
+])
+def test_search_space_grows_with_the_trial_budget(trials: int, expected: list[str]) -> None:
+    rec = recommend(parse_profile(base_profile(optimizer="adam", **{"budget.trials": trials})))
+    assert [d.name for d in rec.search_space] == expected
+    # OPT-02: Adam's betas/eps are in the config but never searched.
+    assert rec.config["beta1"] == 0.9 and rec.config["beta2"] == 0.999 and rec.config["eps"] == 1e-8
+
+
+def test_momentum_enters_with_the_second_tier() -> None:
+    few = recommend(parse_profile(base_profile(optimizer="momentum", **{"budget.trials": 5})))
+    some = recommend(parse_profile(base_profile(optimizer="momentum", **{"budget.trials": 15})))
+    assert "momentum" not in {d.name for d in few.search_space}
+    assert "momentum" in {d.name for d in some.search_space}
+
+
+def test_fine_tuning_lowers_the_learning_rate() -> None:
+    scratch = recommend(parse_profile(base_profile(optimizer="adam", **{"data.modality": "image"})))
+    tuned = recommend(parse_profile(base_profile(optimizer="adam", **{
+        "data.modality": "image", "model.pretrained": True, "model.pretrain_similarity": "high"})))
+    assert tuned.config["learning_rate"] == pytest.approx(scratch.config["learning_rate"] / 10)
+    lr_dim = next(d for d in tuned.search_space if d.name == "learning_rate")
+    assert (lr_dim.low, lr_dim.high) == (1e-6, 1e-3)
+
+
+def test_conflict_resolutions_are_visible(profiles) -> None:
+    rec = recommend(profiles["tabular-mlp-adam"])
+    wd = rec.explanations["weight_decay"]
+    assert rec.config["weight_decay"] == 5e-4
+    assert any(e.rule == "reg.c1.resolution" and not e.overridden_by for e in wd)
+    assert any(e.rule == "reg.weight-decay.table-range" and e.overridden_by == "reg.c1.resolution"
+               for e in wd)
+    assert rec.config["learning_rate"] == 1e-3  # C3: Adam starts at 1e-3 ...
+    lr = next(d for d in rec.search_space if d.name == "learning_rate")
+    assert (lr.low, lr.high, lr.prior) == (1e-4, 1e-2, "log-uniform")  # ... 3e-4 stays reachable
+    assert rec.config["dropout"] == 0.5 and rec.config["input_dropout"] == 0.2  # C2 for an MLP
+
+
+def test_memory_caps_the_batch(make_profile) -> None:
+    rec = recommend(make_profile(**{"hardware.max_batch_size": 100}))
+    assert rec.config["batch_size"] == 64
+    # The choices keep their number, halving below the ceiling.
+    assert next(d for d in rec.search_space if d.name == "batch_size").categories == (16, 32, 64)
+
+
+def test_special_regimes(profiles) -> None:
+    tiny = recommend(profiles["segmentation-batch2-bn"])
+    assert tiny.config["batch_size"] == 2 and tiny.config["normalization"] == "groupnorm"
+    assert tiny.config["gradient_accumulation_steps"] == 16
+    assert tiny.advice[0].severity == "critical"
+    huge = recommend(profiles["imagenet-large-batch"])
+    assert huge.config["batch_size"] == 8192 and huge.config["warmup_epochs"] == 5
+    assert huge.config["learning_rate"] == pytest.approx(3.2)  # 0.05 per 128 x 64
+    gan = recommend(profiles["gan-dcgan"])
+    assert gan.config["optimizer"] == "adam" and gan.config["learning_rate"] == 1e-4
+    assert gan.config["lr_schedule"]["name"] == "linear_decay"
+
+
+def test_recommendation_is_frozen(profiles) -> None:
+    rec = recommend(profiles["tiny-regression"])
+    with pytest.raises(Exception, match="frozen"):
+        rec.config = {}  # type: ignore[misc]
