@@ -229,10 +229,13 @@ def _assemble(kb: KnowledgeBase, inference: Inference, probes: dict[str, Any]) -
                 explanations[name].append(Explanation(
                     rule="search.tiers", because="SRCH-01: the trial budget decides how many "
                     "importance tiers enter the search space", source=("SRCH-01",), effect=why))
+    losers: dict[tuple[str, str, str], list[str]] = {}
     for conflict in inference.conflicts:
         if conflict.target.startswith("param:"):
-            explain(conflict.target[6:], kb.rule(conflict.rule),
-                    _describe(conflict.aspect, conflict.value), lost_to=conflict.lost_to)
+            key = (conflict.target[6:], conflict.rule, conflict.lost_to)
+            losers.setdefault(key, []).append(_describe(conflict.aspect, conflict.value))
+    for (name, rule_id, lost_to), effects in losers.items():
+        explain(name, kb.rule(rule_id), ", ".join(effects), lost_to=lost_to)
 
     dims.sort(key=lambda d: (PARAMS[d.name].tier or 9, PARAM_ORDER[d.name]))
     advice = sorted(
