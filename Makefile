@@ -18,7 +18,6 @@ $(STAMP): $(BIN)/python pyproject.toml constraints.txt
 
 demo: $(STAMP)
 	$(BIN)/advisor recommend examples/cifar10-resnet-sgd.yaml --out out/
-	@echo "wrote out/config.yaml, out/search_space.yaml, out/recommendation.json"
 
 test: $(STAMP)
 	$(BIN)/ruff check advisor api probes tests benchmarks

@@ -101,3 +101,36 @@ def test_debug_shows_the_traceback_and_usage_errors_exit_2() -> None:
     assert debug.returncode == 2 and "Traceback" in debug.stderr
     usage = subprocess.run([*run, "recommend"], capture_output=True, text=True)
     assert usage.returncode == 2 and "Missing argument" in usage.stderr
+
+
+def test_serve_runs_a_real_server(tmp_path: Path) -> None:
+    import socket
+    import time
+
+    import httpx
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    proc = subprocess.Popen([sys.executable, "-m", "advisor", "serve", "--port", str(port)],
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    try:
+        deadline = time.monotonic() + 20
+        while True:
+            try:
+                health = httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1)
+                break
+            except httpx.TransportError:
+                assert proc.poll() is None and time.monotonic() < deadline, "server did not start"
+                time.sleep(0.1)
+        assert health.json()["status"] == "ok"
+        body = yaml.safe_load(EXAMPLE.read_text())
+        assert httpx.post(f"http://127.0.0.1:{port}/v1/recommend", json=body).status_code == 200
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+
+
+def test_rules_check_missing_directory(cli, tmp_path: Path) -> None:
+    result = cli("rules", "check", tmp_path / "nowhere")
+    assert result.code == 2 and "not a directory" in result.err
