@@ -84,6 +84,10 @@ class EngineError(AdvisorError):
     """The inference engine could not reach a fixed point (a guard tripped)."""
 
 
+class ProbeError(AdvisorError):
+    """A probe could not run: bad target, data, batch or loss, or the model raised."""
+
+
 class MissingDependencyError(AdvisorError, ImportError):
     """An optional dependency is needed for this feature; names the extra to install."""
 

@@ -1,0 +1,77 @@
+"""What the probes report, as plain frozen models: no torch needed to read, send or consume them.
+
+The probes (package `advisor_probes`) produce these; `recommend(profile, probes=...)` turns them
+into facts the rules match on.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+LRStatus = Literal["ok", "no_clear_minimum", "diverged", "failed"]
+BatchStatus = Literal["ok", "exceeds_budget_at_1", "failed"]
+Confidence = Literal["high", "medium", "low"]
+
+
+class _Frozen(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class LRPick(_Frozen):
+    """One picker's opinion: which LR it chose and how."""
+
+    method: str
+    lr: float
+
+
+class LRRangeResult(_Frozen):
+    status: LRStatus
+    reason: str = ""
+    optimizer: str
+    suggested_lr: float | None = None
+    lr_low: float | None = None
+    lr_high: float | None = None
+    confidence: Confidence | None = None
+    diverged_at_lr: float | None = Field(default=None, description="First LR where loss blew up.")
+    min_loss_lr: float | None = None
+    picks: tuple[LRPick, ...] = ()
+    steps_run: int = 0
+    lrs: tuple[float, ...] = ()
+    losses: tuple[float, ...] = ()  # raw per-step losses (NaN kept as None-free floats)
+    smoothed: tuple[float, ...] = ()
+    seed: int = 0
+    state_restored: bool = True
+
+
+class BatchPoint(_Frozen):
+    batch_size: int
+    peak_bytes: int
+    source: Literal["trace", "confirm", "predicted"]
+
+
+class BatchProbeResult(_Frozen):
+    status: BatchStatus
+    reason: str = ""
+    device: str
+    budget_bytes: int
+    resident_bytes: int = 0  # parameters, buffers, optimizer state before the step
+    predicted_max_batch: int | None = None
+    recommended_batch: int | None = None  # a power of two at or below the maximum
+    gradient_accumulation_steps: int | None = None  # when an effective batch was asked for
+    peak_at_recommended_bytes: int | None = None
+    real_runs: int = 0
+    ooms: int = 0
+    exact: bool = True  # False when the traces differed and the probe bisected instead
+    points: tuple[BatchPoint, ...] = ()
+    envelope_slopes: tuple[float, ...] = ()  # bytes per sample of the segments on the envelope
+    seed: int = 0
+    state_restored: bool = True
+
+
+class ProbeResults(_Frozen):
+    """The probes that ran for one recommendation (each optional)."""
+
+    lr_range: LRRangeResult | None = None
+    batch: BatchProbeResult | None = None

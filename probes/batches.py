@@ -1,0 +1,82 @@
+"""How a probe gets batches and turns one into a loss: the one documented hook.
+
+A batch may be anything your DataLoader yields. By default the probe understands
+`(inputs, targets)` (tuple or list), and dicts with "inputs"/"targets" (or "x"/"y") keys.
+For anything else pass `compute_loss(model, batch, loss_fn) -> scalar tensor`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from typing import Any
+
+import torch
+from torch import nn
+from torch.utils.data import DataLoader, Dataset
+
+from advisor.errors import ProbeError
+
+ComputeLoss = Callable[[nn.Module, Any, Callable[..., torch.Tensor]], torch.Tensor]
+
+
+def to_device(batch: Any, device: torch.device) -> Any:
+    if isinstance(batch, torch.Tensor):
+        return batch.to(device, non_blocking=True)
+    if isinstance(batch, Mapping):
+        return {k: to_device(v, device) for k, v in batch.items()}
+    if isinstance(batch, tuple | list):
+        return type(batch)(to_device(v, device) for v in batch)
+    return batch
+
+
+def default_compute_loss(model: nn.Module, batch: Any, loss_fn: Callable[..., torch.Tensor]) -> torch.Tensor:
+    if isinstance(batch, Mapping):
+        for xk, yk in (("inputs", "targets"), ("x", "y")):
+            if xk in batch and yk in batch:
+                return loss_fn(model(batch[xk]), batch[yk])
+        raise ProbeError(f"dict batch with keys {sorted(batch)}: expected inputs/targets "
+                              "or x/y, or pass compute_loss")
+    if isinstance(batch, Sequence) and len(batch) == 2:
+        inputs, targets = batch
+        return loss_fn(model(inputs), targets)
+    raise ProbeError(f"cannot read a batch of type {type(batch).__name__}: expected "
+                          "(inputs, targets) or a dict, or pass compute_loss")
+
+
+def batch_size_of(batch: Any) -> int:
+    if isinstance(batch, torch.Tensor):
+        return int(batch.shape[0]) if batch.dim() else 1
+    if isinstance(batch, Mapping):
+        return batch_size_of(next(iter(batch.values())))
+    if isinstance(batch, tuple | list) and batch:
+        return batch_size_of(batch[0])
+    return 1
+
+
+def make_loader(data: Dataset | DataLoader | Iterable[Any], batch_size: int | None,
+                seed: int) -> Iterable[Any]:
+    """A DataLoader as given; a Dataset wrapped in a shuffling loader with a seeded generator."""
+    if isinstance(data, DataLoader):
+        return data
+    if isinstance(data, Dataset):
+        try:
+            n = len(data)  # type: ignore[arg-type]
+        except TypeError:
+            n = None
+        if n == 0:
+            raise ProbeError("the dataset is empty")
+        generator = torch.Generator().manual_seed(seed)
+        return DataLoader(data, batch_size=batch_size or 32, shuffle=True, drop_last=False,
+                          generator=generator)
+    return data
+
+
+def cycle(loader: Iterable[Any]) -> Iterator[Any]:
+    """Batches forever, restarting the loader; an empty loader is an error, not a hang."""
+    while True:
+        empty = True
+        for batch in loader:
+            empty = False
+            yield batch
+        if empty:
+            raise ProbeError("the data yielded no batches")
