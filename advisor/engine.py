@@ -17,7 +17,7 @@ from typing import Any
 from .errors import EngineError
 from .facts import FactValue
 from .knowledge import KnowledgeBase
-from .rule import Rule
+from .rule import ParamEffect, Rule
 
 # Aspects of a parameter decided by one winning rule each. `range` and `choices` compete as
 # one aspect, the domain, so a more specific rule's choices replace a general rule's range.
@@ -55,6 +55,7 @@ class Inference:
     modifiers: dict[str, list[Rule]] = field(default_factory=dict)
     search: dict[str, Decision] = field(default_factory=dict)  # value: True include / False exclude
     conflicts: list[Conflict] = field(default_factory=list)
+    effects: dict[str, Mapping[str, ParamEffect]] = field(default_factory=dict)  # computed at firing
 
 
 def infer(kb: KnowledgeBase, initial: Mapping[str, FactValue]) -> Inference:
@@ -70,7 +71,7 @@ def infer(kb: KnowledgeBase, initial: Mapping[str, FactValue]) -> Inference:
             heapq.heappush(agenda, (rule.priority, rule))
 
     for rule in kb.rules:
-        unknown = [name for name in rule.when.facts if name not in facts]
+        unknown = [name for name in sorted(rule.needs) if name not in facts]
         if unknown:
             missing[rule.order] = len(unknown)
             for name in unknown:
@@ -85,6 +86,7 @@ def infer(kb: KnowledgeBase, initial: Mapping[str, FactValue]) -> Inference:
         if steps > len(kb.rules):  # cannot happen with set-once facts; a guard, not a feature
             raise EngineError(f"no fixed point after {steps} firings (last rule {rule.id!r})")
         result.fired.append(rule)
+        result.effects[rule.id] = rule.concluded(facts)
         for name, value in rule.sets.items():
             if name in facts:
                 if facts[name] != value:
@@ -107,7 +109,7 @@ def _resolve(result: Inference) -> None:
     """Pick, per parameter aspect, the conclusion of the highest-priority fired rule."""
     ranked = sorted(result.fired, key=lambda r: r.priority)
     for rule in ranked:
-        for name, effect in rule.params.items():
+        for name, effect in result.effects[rule.id].items():
             offered = {
                 "default": effect.default,
                 "domain": ("range", effect.range) if effect.range is not None

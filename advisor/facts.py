@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal, get_args
 
+from .probe_results import ProbeResults
 from .profile import (
     Activation,
     Device,
@@ -81,6 +82,21 @@ _SPECS = (
     FactSpec("memory_gb", "float", "memory per device (GiB)"),
     FactSpec("num_devices", "int", "devices used together"),
     FactSpec("max_batch_size", "int", "largest batch that fits on one device"),
+    FactSpec("user_lr", "float", "the learning rate the profile says it uses"),
+    # Probe measurements (absent unless that probe ran and measured them).
+    FactSpec("lr_probed", "bool", "an LR range test ran"),
+    FactSpec("lr_probe_status", "enum", "LR range test outcome",
+             ("ok", "no_clear_minimum", "diverged", "failed")),
+    FactSpec("lr_suggested", "float", "LR range test suggestion"),
+    FactSpec("lr_low", "float", "low end of the LR range test's range"),
+    FactSpec("lr_high", "float", "high end of the LR range test's range"),
+    FactSpec("lr_min_loss", "float", "LR at the smoothed loss minimum"),
+    FactSpec("lr_diverge", "float", "LR where the range test diverged"),
+    FactSpec("lr_confidence", "enum", "agreement of the LR pickers", ("high", "medium", "low")),
+    FactSpec("batch_probed", "bool", "a batch-size memory probe ran"),
+    FactSpec("batch_probe_status", "enum", "batch probe outcome",
+             ("ok", "exceeds_budget_at_1", "failed")),
+    FactSpec("batch_probe_max", "int", "largest batch that fits, measured"),
     # Derived: rules set these, later rules match on them.
     # From the profile when it names one, otherwise chosen by a rule.
     _enum("optimizer", OptimizerName, "the optimizer in use", derived=True),
@@ -100,8 +116,8 @@ _SPECS = (
 FACTS: dict[str, FactSpec] = {spec.name: spec for spec in _SPECS}
 
 
-def profile_facts(profile: Profile) -> dict[str, FactValue]:
-    """The facts a profile states; unknowns are left out."""
+def profile_facts(profile: Profile, probes: ProbeResults | None = None) -> dict[str, FactValue]:
+    """The facts a profile (and any probe results) state; unknowns are left out."""
     data, model, hw = profile.data, profile.model, profile.hardware
     facts: dict[str, FactValue | None] = {
         "task": profile.task,
@@ -129,5 +145,22 @@ def profile_facts(profile: Profile) -> dict[str, FactValue]:
         "memory_gb": None if hw.memory_gb is None else float(hw.memory_gb),
         "num_devices": hw.num_devices,
         "max_batch_size": hw.max_batch_size,
+        "user_lr": profile.learning_rate,
     }
+    facts.update(_probe_facts(probes or ProbeResults()))
     return {name: value for name, value in facts.items() if value is not None}
+
+
+def _probe_facts(probes: ProbeResults) -> dict[str, FactValue | None]:
+    lr, batch = probes.lr_range, probes.batch
+    facts: dict[str, FactValue | None] = {"lr_probed": lr is not None, "batch_probed": batch is not None}
+    if lr is not None:
+        facts |= {"lr_probe_status": lr.status, "lr_suggested": lr.suggested_lr,
+                  "lr_low": lr.lr_low, "lr_high": lr.lr_high, "lr_min_loss": lr.min_loss_lr,
+                  "lr_diverge": lr.diverged_at_lr, "lr_confidence": lr.confidence}
+    if batch is not None:
+        facts |= {"batch_probe_status": batch.status, "batch_probe_max": batch.predicted_max_batch}
+        if batch.status == "ok" and batch.predicted_max_batch:
+            # A measurement beats the profile's statement of what fits.
+            facts["max_batch_size"] = batch.predicted_max_batch
+    return facts

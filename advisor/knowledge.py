@@ -172,7 +172,7 @@ def _build_rule(raw: Any, file: str, line: int, order: int, sources: Mapping[str
             close = difflib.get_close_matches(sid, list(sources), n=1)
             bad(f"unknown source id {sid!r}" + (f" (did you mean {close[0]!r}?)" if close else ""))
     when = _compile(spec.when if isinstance(spec.when, str) else str(spec.when).lower(), "bool", bad)
-    params, caps, sets, advice, search = {}, {}, {}, None, None
+    params, caps, exprs, sets, advice, search = {}, {}, {}, {}, None, None
     if not spec.then:
         bad("`then` concludes nothing")
     for key, value in spec.then.items():
@@ -195,6 +195,14 @@ def _build_rule(raw: Any, file: str, line: int, order: int, sources: Mapping[str
                     cap = _compile(str(effect.cap), "num", lambda m, k=key: bad(f"{k}.cap: {m}"))
                     if cap is not None:
                         caps[key] = cap
+                computed = {"default": effect.default_expr}
+                if effect.range_expr is not None:
+                    computed |= {"low": effect.range_expr[0], "high": effect.range_expr[1]}
+                for aspect, text in computed.items():
+                    if text is not None:
+                        compiled = _compile(text, "num", lambda m, k=key, a=aspect: bad(f"{k}.{a}: {m}"))
+                        if compiled is not None:
+                            exprs.setdefault(key, {})[aspect] = compiled
         else:
             close = difflib.get_close_matches(key, [*PARAMS, *_THEN_KEYS], n=1)
             bad(f"then: unknown key {key!r}" + (f" (did you mean {close[0]!r}?)" if close else "")
@@ -204,7 +212,7 @@ def _build_rule(raw: Any, file: str, line: int, order: int, sources: Mapping[str
     if len(problems) > before or when is None:
         return None
     return Rule(spec.id, spec.source, when, spec.salience, spec.because.strip(), params, caps,
-                sets, advice, search, file, line, order)
+                exprs, sets, advice, search, file, line, order)
 
 
 def _compile(text: str, expect: str, bad: Any) -> Expression | None:
@@ -266,10 +274,15 @@ def _check_effect(spec: ParamSpec, effect: ParamEffect, bad: Any) -> None:
             f"[{effect.range[0]:g}, {effect.range[1]:g}]")
     if effect.choices and default is not None and default not in effect.choices:
         bad(f"{name}: default {default!r} is not one of its choices {list(effect.choices)}")
-    if (effect.multiply or effect.multiply_range or effect.cap is not None) and spec.kind not in (
+    if effect.default is not None and effect.default_expr is not None:
+        bad(f"{name}: give default or default_expr, not both")
+    if effect.range is not None and effect.range_expr is not None:
+        bad(f"{name}: give range or range_expr, not both")
+    computed = effect.default_expr is not None or effect.range_expr is not None
+    if (effect.multiply or effect.multiply_range or effect.cap is not None or computed) and spec.kind not in (
         "real", "integer"
     ):
-        bad(f"{name}: multiply/cap apply to numbers only")
+        bad(f"{name}: multiply/cap/expressions apply to numbers only")
     for factor in (effect.multiply, *(effect.multiply_range or ())):
         if factor is not None and not math.isfinite(factor):
             bad(f"{name}: multiply factors must be finite")
@@ -283,12 +296,12 @@ def _check_reachability(rules: list[Rule], problems: _Problems) -> None:
             set_by.setdefault(name, []).append(rule)
     from_profile = {name for name, spec in FACTS.items() if not spec.derived} | {"optimizer"}
     for rule in rules:
-        for name in sorted(rule.when.facts):
+        for name in sorted(rule.needs):
             if name not in from_profile and name not in set_by:
                 problems.add(rule.file, rule.line, rule.id,
                              f"never fires: fact {name!r} is derived but no rule sets it")
     # Cycle: a derived fact that (through the rules that set it) depends on itself.
-    deps = {fact: {d for r in setters for d in r.when.facts if d in set_by and d != fact}
+    deps = {fact: {d for r in setters for d in r.needs if d in set_by and d != fact}
             for fact, setters in set_by.items()}
     for fact in sorted(deps):
         if _reaches(fact, fact, deps, set()):

@@ -65,7 +65,8 @@ class BatchProbeResult(_Frozen):
     ooms: int = 0
     exact: bool = True  # False when the traces differed and the probe bisected instead
     points: tuple[BatchPoint, ...] = ()
-    envelope_slopes: tuple[float, ...] = ()  # bytes per sample of the segments on the envelope
+    # peak(B) = max over these (bytes at B=0, bytes per sample) lines: the exact envelope.
+    envelope: tuple[tuple[float, float], ...] = ()
     seed: int = 0
     state_restored: bool = True
 

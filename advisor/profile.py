@@ -101,6 +101,9 @@ class Profile(_Frozen):
     data: Data
     model: Model
     optimizer: OptimizerName | None = Field(default=None, description="Preferred optimizer.")
+    learning_rate: Annotated[float, Field(gt=0, le=100)] | None = Field(
+        default=None, description="The learning rate you use now, if any (checked against probes)."
+    )
     loss: Loss = Loss()
     budget: Budget = Budget()
     hardware: Hardware = Hardware()

@@ -6,13 +6,15 @@ import json
 import math
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, ValidationError
 
 from .engine import Decision, Inference, infer
 from .facts import profile_facts
 from .knowledge import KnowledgeBase, default_knowledge_base
 from .params import PARAM_ORDER, PARAMS, ParamSpec
-from .profile import Profile
+from .errors import ProfileError
+from .probe_results import ProbeResults
+from .profile import Profile, problems_from_validation
 from .rule import Rule, Severity
 
 _SEVERITY_RANK = {"critical": 0, "warning": 1, "info": 2}
@@ -83,12 +85,32 @@ class Recommendation(_Frozen):
 
 
 def recommend(
-    profile: Profile, probes: dict[str, Any] | None = None, kb: KnowledgeBase | None = None
+    profile: Profile,
+    probes: ProbeResults | dict[str, Any] | None = None,
+    kb: KnowledgeBase | None = None,
 ) -> Recommendation:
-    """The starting config and search space for `profile`, every value explained."""
+    """The starting config and search space for `profile`, every value explained.
+
+    `probes` are measurements on the real model (see `advisor_probes`); they become facts.
+    """
     kb = kb or default_knowledge_base()
-    inference = infer(kb, profile_facts(profile))
-    return _assemble(kb, inference, probes or {})
+    measured = _probe_results(probes)
+    inference = infer(kb, profile_facts(profile, measured))
+    summary = measured.model_dump(mode="json", exclude_none=True,
+                                  exclude={"lr_range": _CURVES, "batch": {"envelope"}})
+    return _assemble(kb, inference, summary)
+
+
+_CURVES = {"lrs", "losses", "smoothed"}
+
+
+def _probe_results(probes: ProbeResults | dict[str, Any] | None) -> ProbeResults:
+    if probes is None or isinstance(probes, ProbeResults):
+        return probes or ProbeResults()
+    try:
+        return ProbeResults.model_validate(probes)
+    except ValidationError as exc:
+        raise ProfileError(problems_from_validation(exc), source="probes") from None
 
 
 def _sig(x: float) -> float:
@@ -113,7 +135,7 @@ class _Param:
         self.notes: list[tuple[Rule | None, str]] = []
 
     def apply(self, rule: Rule, facts: dict[str, Any]) -> None:
-        effect = rule.params[self.spec.name]
+        effect = rule.params[self.spec.name]  # modifiers are never computed values
         if effect.multiply or effect.multiply_range:
             lo_f, hi_f = effect.multiply_range or (effect.multiply, effect.multiply)
             if self.default is not None and effect.multiply:

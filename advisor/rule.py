@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -36,6 +37,9 @@ class ParamEffect(_Frozen):
     multiply: Annotated[float, Field(gt=0)] | None = None
     multiply_range: tuple[Annotated[float, Field(gt=0)], Annotated[float, Field(gt=0)]] | None = None
     cap: str | int | float | None = None  # numeric expression over facts: an upper bound
+    # Values computed from facts when the rule fires (probe measurements): numeric expressions.
+    default_expr: str | None = None
+    range_expr: tuple[str, str] | None = None
 
 
 class SearchEffect(_Frozen):
@@ -65,12 +69,35 @@ class Rule:
     because: str
     params: Mapping[str, ParamEffect]
     caps: Mapping[str, Expression]
+    exprs: Mapping[str, Mapping[str, Expression]]  # param -> "default" / "low" / "high"
     sets: Mapping[str, FactValue]
     advice: Advice | None
     search: SearchEffect | None
     file: str
     line: int
     order: int  # position in the whole KB: the last tie-breaker
+
+    @cached_property
+    def needs(self) -> frozenset[str]:
+        """Facts that must be known before the rule can fire (condition and value expressions)."""
+        extra = {f for by_aspect in self.exprs.values() for e in by_aspect.values() for f in e.facts}
+        extra |= {f for cap in self.caps.values() for f in cap.facts}
+        return self.when.facts | frozenset(extra)
+
+    def concluded(self, facts: Mapping[str, FactValue]) -> Mapping[str, ParamEffect]:
+        """The parameter effects with expression values computed on `facts`."""
+        if not self.exprs:
+            return self.params
+        out = dict(self.params)
+        for name, by_aspect in self.exprs.items():
+            update: dict[str, Any] = {}
+            value = {k: _sig(float(e.evaluate(facts))) for k, e in by_aspect.items()}
+            if "default" in value:
+                update["default"] = value["default"]
+            if "low" in value:
+                update["range"] = (min(value["low"], value["high"]), max(value["low"], value["high"]))
+            out[name] = out[name].model_copy(update=update)
+        return out
 
     @property
     def specificity(self) -> int:
@@ -103,6 +130,10 @@ class Rule:
             "file": self.file,
             "line": self.line,
         }
+
+
+def _sig(x: float) -> float:
+    return float(f"{x:.4g}") if x else 0.0
 
 
 @dataclass(frozen=True)

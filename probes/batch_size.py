@@ -226,7 +226,7 @@ def batch_size_probe(
         status="ok", predicted_max_batch=predicted, recommended_batch=recommended,
         gradient_accumulation_steps=accumulation,
         peak_at_recommended_bytes=None if envelope is None else int(envelope.peak(recommended)),
-        envelope_slopes=envelope.envelope_slopes() if envelope is not None else (), **common)
+        envelope=envelope.lines() if envelope is not None else (), **common)
 
 
 def _fit(stepper: _Stepper, b1: int, b2: int, resident: int,

@@ -89,11 +89,12 @@ class Envelope:
                 best = min(best, math.floor((room - c) / s + 1e-9))
         return max(1, best)
 
-    def envelope_slopes(self) -> tuple[float, ...]:
-        """Slopes (bytes per sample) of the lines that form the envelope somewhere in [1, 2^20]."""
-        grid = np.unique(np.round(np.geomspace(1, 1 << 20, 200)))
+    def lines(self) -> tuple[tuple[float, float], ...]:
+        """(bytes at B=0, bytes per sample) of the lines forming the envelope in [1, 2^20]."""
+        grid = np.unique(np.round(np.geomspace(1, 1 << 20, 400)))
         winners = np.argmax(self.intercepts[:, None] + self.slopes[:, None] * grid[None, :], axis=0)
-        return tuple(float(self.slopes[i]) for i in dict.fromkeys(winners.tolist()))
+        return tuple((float(self.resident + self.intercepts[i]), float(self.slopes[i]))
+                     for i in dict.fromkeys(winners.tolist()))
 
 
 def resident_bytes(model: torch.nn.Module, optimizer: torch.optim.Optimizer | None) -> int:

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 
 from advisor import KnowledgeBase, Profile, default_knowledge_base, load_profile, parse_profile
 from advisor.cli import main
@@ -18,6 +19,18 @@ ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = sorted((ROOT / "examples").glob("*.yaml"))
 TEST_PROFILES = sorted((ROOT / "tests" / "profiles").glob("*.yaml"))
 ALL_PROFILES = EXAMPLES + TEST_PROFILES
+PROBE_CASES = sorted((ROOT / "tests" / "probe_cases").glob("*.yaml"))
+
+
+@dataclass(frozen=True)
+class ProbeCase:
+    profile: Profile
+    probes: dict[str, Any]
+
+
+def load_probe_case(path: Path) -> ProbeCase:
+    raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    return ProbeCase(parse_profile(raw["profile"]), raw["probes"])
 
 
 @pytest.fixture(scope="session")
@@ -48,6 +61,11 @@ def base_profile(**overrides: Any) -> dict[str, Any]:
         else:
             node[leaf] = value
     return data
+
+
+@pytest.fixture(scope="session")
+def probe_cases() -> dict[str, ProbeCase]:
+    return {path.stem: load_probe_case(path) for path in PROBE_CASES}
 
 
 @pytest.fixture

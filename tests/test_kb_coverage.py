@@ -22,10 +22,12 @@ def knowledge_ids() -> set[str]:
 
 
 @pytest.fixture(scope="module")
-def fired(profiles) -> set[str]:
+def fired(profiles, probe_cases) -> set[str]:
     out: set[str] = set()
     for profile in profiles.values():
         out |= set(recommend(profile).fired)
+    for case in probe_cases.values():
+        out |= set(recommend(case.profile, case.probes).fired)
     return out
 
 

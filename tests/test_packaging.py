@@ -35,7 +35,7 @@ def test_wheel_installs_and_runs_outside_the_checkout(tmp_path: Path) -> None:
     check = subprocess.run([str(advisor), "rules", "check"], cwd=elsewhere, check=True,
                            capture_output=True, text=True).stdout
     assert check.startswith("ok:")
-    site = subprocess.run([str(py), "-c", "import advisor_rules, advisor_api, advisor_probes, sys;"
+    site = subprocess.run([str(py), "-c", "import advisor_rules, advisor_api, sys;"
                            "print(advisor_rules.__file__)"], cwd=elsewhere, check=True,
                           capture_output=True, text=True).stdout
     assert str(env_dir) in site

@@ -1,0 +1,78 @@
+"""PNG plots of probe results; matplotlib is imported only here, only when asked."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from advisor.errors import MissingDependencyError
+from advisor.probe_results import BatchProbeResult, LRRangeResult
+
+
+def _pyplot():
+    try:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:
+        raise MissingDependencyError("matplotlib", "probes", "plotting") from None
+    return plt
+
+
+def plot_lr(result: LRRangeResult, path: str | Path) -> Path:
+    plt = _pyplot()
+    fig, ax = plt.subplots(figsize=(7, 4.2))
+    lrs = np.array(result.lrs)
+    ax.plot(lrs, result.losses, ".", color="0.6", ms=4, label="loss per step (raw)")
+    if result.smoothed:
+        ax.plot(lrs[: len(result.smoothed)], result.smoothed, "-", color="C0", lw=2,
+                label="centred smoothing (no lag)")
+    if result.lr_low and result.lr_high:
+        ax.axvspan(result.lr_low, result.lr_high, color="C2", alpha=0.15, label="suggested range")
+    if result.suggested_lr:
+        ax.axvline(result.suggested_lr, color="C2", lw=2,
+                   label=f"suggested {result.suggested_lr:.2g} ({result.confidence})")
+    if result.diverged_at_lr:
+        ax.axvline(result.diverged_at_lr, color="C3", ls="--", label=f"diverged {result.diverged_at_lr:.2g}")
+    ax.set_xscale("log")
+    finite = [v for v in result.losses if np.isfinite(v)]
+    if finite:
+        ax.set_ylim(min(finite) * 0.95, min(max(finite), 3 * np.median(finite)) * 1.05)
+    ax.set_xlabel("learning rate")
+    ax.set_ylabel("training loss")
+    ax.set_title(f"LR range test ({result.optimizer}): {result.status}")
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+    return Path(path)
+
+
+def plot_memory(result: BatchProbeResult, path: str | Path) -> Path:
+    plt = _pyplot()
+    fig, ax = plt.subplots(figsize=(7, 4.2))
+    mib = 1 << 20
+    for source, marker in (("trace", "o"), ("confirm", "s")):
+        pts = [(p.batch_size, p.peak_bytes / mib) for p in result.points if p.source == source]
+        if pts:
+            ax.plot(*zip(*pts, strict=True), marker, label=f"measured ({source})")
+    if result.predicted_max_batch:
+        xs = np.linspace(1, result.predicted_max_batch * 1.3, 200)
+        if result.envelope:
+            lines = np.array(result.envelope)
+            peak = np.max(lines[:, :1] + lines[:, 1:] * xs[None, :], axis=0)
+            ax.plot(xs, peak / mib, "-", color="C0", alpha=0.7, label="predicted peak (envelope of lines)")
+        ax.axvline(result.predicted_max_batch, color="C2", label=f"max batch {result.predicted_max_batch}")
+    if result.recommended_batch:
+        ax.axvline(result.recommended_batch, color="C2", ls=":", label=f"recommended {result.recommended_batch}")
+    ax.axhline(result.budget_bytes / mib, color="C3", ls="--", label="budget")
+    ax.set_xlabel("batch size")
+    ax.set_ylabel("peak memory of one step (MiB)")
+    ax.set_title(f"batch-size memory probe on {result.device}: {result.status}")
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+    return Path(path)
