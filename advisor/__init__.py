@@ -13,11 +13,13 @@ from .errors import (
     InputFileError,
     KnowledgeBaseError,
     MissingDependencyError,
+    ProbeError,
     ProfileError,
     UnknownParameterError,
     UnknownRuleError,
 )
 from .knowledge import KnowledgeBase, check_rules, default_knowledge_base, load_knowledge_base
+from .probe_results import ProbeResults
 from .profile import Profile, load_profile, parse_profile
 from .recommendation import AdviceItem, Dimension, Explanation, Recommendation, recommend
 from .rule import Rule
@@ -32,6 +34,8 @@ __all__ = [
     "KnowledgeBase",
     "KnowledgeBaseError",
     "MissingDependencyError",
+    "ProbeError",
+    "ProbeResults",
     "Profile",
     "ProfileError",
     "Recommendation",

@@ -9,10 +9,10 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 from .engine import Decision, Inference, infer
+from .errors import ProfileError
 from .facts import profile_facts
 from .knowledge import KnowledgeBase, default_knowledge_base
 from .params import PARAM_ORDER, PARAMS, ParamSpec
-from .errors import ProfileError
 from .probe_results import ProbeResults
 from .profile import Profile, problems_from_validation
 from .rule import Rule, Severity

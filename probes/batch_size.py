@@ -19,7 +19,7 @@ from advisor.errors import ProbeError
 from advisor.probe_results import BatchPoint, BatchProbeResult
 
 from .batches import ComputeLoss, default_compute_loss, to_device
-from .memory import GPUS, GIB, Envelope, available_cpu_bytes, parse_memory, resident_bytes, trace_step
+from .memory import GIB, GPUS, Envelope, available_cpu_bytes, parse_memory, resident_bytes, trace_step
 from .optimizers import build_optimizer
 from .state import preserved_state
 
@@ -58,7 +58,8 @@ class _Stepper:
         except ProbeError:
             raise
         except Exception as exc:
-            raise ProbeError(f"the model or loss raised during the probe: {type(exc).__name__}: {exc}") from exc
+            raise ProbeError("the model or loss raised during the probe: "
+                             f"{type(exc).__name__}: {exc}") from exc
         self.optimizer.step()
         self.optimizer.zero_grad(set_to_none=True)
 
@@ -247,7 +248,8 @@ def _fit(stepper: _Stepper, b1: int, b2: int, resident: int,
     return None, traces
 
 
-def _search(measure: Callable[[int], float], good: int, bad: int | None) -> tuple[int, list[tuple[int, float]]]:
+def _search(measure: Callable[[int], float], good: int,
+            bad: int | None) -> tuple[int, list[tuple[int, float]]]:
     """Bisect between a size known to fit and one known not to; double first when none fails yet."""
     if bad is None:
         return search_by_doubling(measure, start=max(1, good))

@@ -62,9 +62,10 @@ def read_curve(lrs: np.ndarray, losses: np.ndarray, diverged_at: int | None) -> 
     smooth = centred_smooth(losses, window)
     x = np.log10(lrs)
     m = int(np.argmin(smooth))
-    noise = float(np.std(losses - smooth))
+    # Robust noise (median absolute deviation): a few wild steps near divergence don't hide a valley.
+    noise = float(1.4826 * np.median(np.abs(losses - smooth)))
     drop = float(smooth[: m + 1].max() - smooth[m])
-    if m < 3 or drop <= 2 * noise or drop <= 0.02 * abs(float(smooth[: m + 1].max())):
+    if m < 3 or drop <= noise or drop <= 0.02 * abs(float(smooth[: m + 1].max())):
         return CurveReading("no_clear_minimum", f"no clear valley: the smoothed loss falls by "
                             f"{drop:.3g} against step-to-step noise {noise:.3g}; the model may "
                             "not learn from these batches, or the ramp starts too high",
@@ -79,8 +80,7 @@ def read_curve(lrs: np.ndarray, losses: np.ndarray, diverged_at: int | None) -> 
         "steepest": float(lrs[steep]),
         "valley": float(lrs[v0 + (2 * (v1 - v0)) // 3]),
         "min/10": float(lrs[m] / 10),
-        # LR-05: the best constant LR sits above what looks best early, below instability.
-        "min/3": float(lrs[m] / 3),
+        "min/30": float(lrs[m] / 30),
     }
     logs = np.log10(list(picks.values()))
     suggested = float(10 ** np.median(logs))

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import math
-from dataclasses import replace
 from collections.abc import Callable, Iterable
+from dataclasses import replace
 from typing import Any
 
 import numpy as np
@@ -89,8 +89,10 @@ def lr_range_test(
             if not math.isfinite(loss_value):
                 diverged_at = i
                 break
-            best = min(best, loss_value)
-            if i >= steps // 10 and loss_value > diverge_factor * best:
+            # Compare a trailing median of 5 steps, not single noisy batches, with its best.
+            recent = float(np.median(losses[-5:]))
+            best = min(best, recent)
+            if i >= steps // 10 and recent > diverge_factor * best:
                 diverged_at = i
                 break
     restored = not snapshot.differences()  # the context manager restored it on exit

@@ -10,7 +10,10 @@ peak can change with B (optimizer step for small batches, backward for large one
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+import os
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 import numpy as np
@@ -36,12 +39,30 @@ class Trace:
         return tuple(int(np.sign(d)) for d in self.deltas)
 
 
+@contextmanager
+def _native_stderr_silenced() -> Iterator[None]:
+    """Kineto prints start/stop lines from C++ straight to fd 2; keep the terminal clean."""
+    try:
+        saved = os.dup(2)
+    except OSError:  # no fd 2 (embedded interpreters): nothing to silence
+        yield
+        return
+    sys.stderr.flush()
+    with open(os.devnull, "w") as devnull:
+        os.dup2(devnull.fileno(), 2)
+        try:
+            yield
+        finally:
+            os.dup2(saved, 2)
+            os.close(saved)
+
+
 def trace_step(step: Callable[[], None], device: torch.device, batch_size: int) -> Trace:
     """Run `step` once under the profiler and return its allocation events on `device`."""
     activities = [ProfilerActivity.CPU]
     if device.type == "cuda":
         activities.append(ProfilerActivity.CUDA)
-    with profile(activities=activities, profile_memory=True) as prof:
+    with _native_stderr_silenced(), profile(activities=activities, profile_memory=True) as prof:
         step()
     events: list[tuple[int, int, int]] = []
     stack = list(prof.profiler.kineto_results.experimental_event_tree())

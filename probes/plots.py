@@ -66,7 +66,8 @@ def plot_memory(result: BatchProbeResult, path: str | Path) -> Path:
             ax.plot(xs, peak / mib, "-", color="C0", alpha=0.7, label="predicted peak (envelope of lines)")
         ax.axvline(result.predicted_max_batch, color="C2", label=f"max batch {result.predicted_max_batch}")
     if result.recommended_batch:
-        ax.axvline(result.recommended_batch, color="C2", ls=":", label=f"recommended {result.recommended_batch}")
+        ax.axvline(result.recommended_batch, color="C2", ls=":",
+                   label=f"recommended {result.recommended_batch}")
     ax.axhline(result.budget_bytes / mib, color="C3", ls="--", label="budget")
     ax.set_xlabel("batch size")
     ax.set_ylabel("peak memory of one step (MiB)")

@@ -13,11 +13,11 @@ import httpx
 import pytest
 import uvicorn
 import yaml
+
+from advisor import recommend
 from advisor_api import create_app
 from advisor_api.dependencies import get_knowledge_base
 from advisor_api.settings import Settings
-
-from advisor import recommend
 
 from .conftest import EXAMPLES, base_profile
 

@@ -156,3 +156,40 @@ def test_recommendation_is_frozen(profiles) -> None:
     rec = recommend(profiles["tiny-regression"])
     with pytest.raises(Exception, match="frozen"):
         rec.config = {}  # type: ignore[misc]
+
+
+def test_probe_measurements_change_the_recommendation(probe_cases) -> None:
+    case = probe_cases["mlp-adam-measured"]
+    without, with_probes = recommend(case.profile), recommend(case.profile, case.probes)
+    assert without.config["learning_rate"] != with_probes.config["learning_rate"]
+    assert with_probes.config["learning_rate"] == 0.009006
+    lr = next(d for d in with_probes.search_space if d.name == "learning_rate")
+    assert lr.low == pytest.approx(0.009006 / 3.16, rel=1e-3) and lr.high <= 0.2783
+    assert {a.id for a in with_probes.advice if a.severity == "critical"} == {
+        "probe.lr.user-above-divergence"}
+    assert with_probes.probes["lr_range"]["suggested_lr"] == 0.009006
+
+
+def test_profile_knowledge_adjusts_the_probe(probe_cases) -> None:
+    case = probe_cases["cnn-sgd-low-confidence"]
+    bn = recommend(case.profile, case.probes)
+    assert bn.config["learning_rate"] == pytest.approx(0.1233 / 2, rel=1e-3)  # BatchNorm + SGD: higher
+    lr = next(d for d in bn.search_space if d.name == "learning_rate")
+    assert (lr.low, lr.high) == (pytest.approx(0.00343 / 2, rel=1e-3), pytest.approx(0.0822, rel=1e-3))
+    assert any(a.id == "probe.batch.nothing-fits" for a in bn.advice)
+
+
+def test_no_valley_falls_back_to_rules_and_a_tiny_ceiling_triggers_bs04(probe_cases) -> None:
+    case = probe_cases["lstm-no-valley"]
+    rec = recommend(case.profile, case.probes)
+    assert rec.config["learning_rate"] == recommend(case.profile).config["learning_rate"]
+    assert any(a.id == "probe.lr.no-valley" for a in rec.advice)
+    assert rec.config["batch_size"] == 2 and rec.config["normalization"] == "groupnorm"
+    assert rec.facts["batch_regime"] == "tiny"
+
+
+def test_probe_results_are_validated(profiles) -> None:
+    from advisor import ProfileError
+
+    with pytest.raises(ProfileError, match=r"lr_range\.status"):
+        recommend(profiles["tiny-regression"], {"lr_range": {"status": "great", "optimizer": "adam"}})

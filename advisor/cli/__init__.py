@@ -8,7 +8,7 @@ import traceback
 import typer
 
 from ..errors import AdvisorError
-from . import explain, recommend, rules, serve
+from . import explain, probe, recommend, rules, serve
 from .terminal import Terminal
 
 app = typer.Typer(
@@ -30,6 +30,7 @@ def _root(
 app.command("recommend")(recommend.command)
 app.command("explain")(explain.command)
 app.add_typer(rules.app, name="rules")
+app.add_typer(probe.app, name="probe")
 app.command("serve")(serve.command)
 
 EXIT_USAGE = 2

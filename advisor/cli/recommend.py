@@ -6,7 +6,9 @@ from pathlib import Path
 
 import typer
 
+from ..errors import ProbeError
 from ..output import write_outputs
+from ..probe_results import ProbeResults
 from ..profile import load_profile
 from ..recommendation import recommend
 from ..yamlio import dump_yaml
@@ -22,11 +24,18 @@ def command(
         help="Write config.yaml, search_space.yaml and recommendation.json into this directory.",
     ),
     rules_dir: Path | None = RULES_DIR,
+    target: str | None = typer.Option(None, "--target", "-t", help="Probe target (see `advisor probe`)."),
+    probe: list[str] = typer.Option([], "--probe", "-p", help="Run this probe first: lr, batch."),
+    seed: int = typer.Option(0, "--seed", help="Seed for the probes."),
+    memory: str | None = typer.Option(None, "--memory", help="Memory budget for --probe batch."),
+    gpu: str | None = typer.Option(None, "--gpu", help="Named GPU for --probe batch."),
 ) -> None:
     """Recommend a starting config and a search space for PROFILE."""
     terminal = Terminal()
     prof = load_profile(profile)
-    rec = recommend(prof, kb=knowledge_base(rules_dir))
+    kb = knowledge_base(rules_dir)
+    measured = _run_probes(terminal, probe, target, prof.optimizer, seed, memory, gpu)
+    rec = recommend(prof, measured, kb=kb)
     if fmt is Format.json:
         terminal.raw(rec.to_json())
     elif fmt is Format.yaml:
@@ -36,3 +45,23 @@ def command(
     if out is not None:
         written = write_outputs(rec, out)
         terminal.note("wrote " + ", ".join(str(p) for p in written))
+
+
+def _run_probes(terminal: Terminal, names: list[str], target: str | None, optimizer: str | None,
+                seed: int, memory: str | None, gpu: str | None) -> ProbeResults | None:
+    if not names:
+        if target is not None:
+            raise ProbeError("--target given without --probe; add --probe lr and/or --probe batch")
+        return None
+    from ..probing import PROBE_NAMES, run_probes
+
+    unknown = sorted(set(names) - set(PROBE_NAMES))
+    if unknown:
+        raise ProbeError(f"unknown probe(s) {', '.join(unknown)}; allowed: {', '.join(PROBE_NAMES)}")
+    if target is None:
+        raise ProbeError("--probe needs --target (package.module:function, file.py:function, "
+                         "or a built-in: digits-mlp, digits-cnn, lstm)")
+    with terminal.progress("probes", total=100 if "lr" in names else None) as advance:
+        return run_probes(names, target, optimizer=optimizer or "adam", seed=seed, memory=memory,
+                          gpu=gpu, lr_progress=lambda i, n, lr, loss: advance(i, f"lr {lr:.2g}"),
+                          batch_progress=lambda msg: advance(None, msg))

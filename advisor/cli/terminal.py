@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
+from ..probe_results import BatchProbeResult, LRRangeResult
 from ..recommendation import Recommendation
 from ..rule import Rule
 
@@ -43,6 +46,68 @@ class Terminal:
 
     def note(self, message: str) -> None:
         self.err.print(Text(message, style="dim"))
+
+    @contextmanager
+    def progress(self, title: str, total: int | None) -> Iterator[Callable[[int | None, str], None]]:
+        """A progress bar on stderr (stdout stays clean for --format json)."""
+        from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+        columns = [TextColumn("[bold]{task.description}"), BarColumn(),
+                   TextColumn("{task.completed}/{task.total}" if total else ""),
+                   TextColumn("{task.fields[status]}", style="dim"), TimeElapsedColumn()]
+        with Progress(*columns, console=self.err, transient=True) as bar:
+            task = bar.add_task(title, total=total, status="")
+
+            def advance(done: int | None, status: str) -> None:
+                if done is None:
+                    bar.update(task, status=status)
+                else:
+                    bar.update(task, completed=done, status=status)
+
+            yield advance
+
+    def lr_result(self, r: LRRangeResult) -> None:
+        style = "green" if r.status == "ok" else "yellow"
+        self.out.print(Text(f"LR range test ({r.optimizer}, {r.steps_run} steps, seed {r.seed}): ",
+                            style="bold") + Text(r.status, style=style))
+        if r.reason:
+            self.out.print(Text(r.reason, style=style))
+        table = Table(show_header=False)
+        table.add_column("what", style="bold")
+        table.add_column("value")
+        rows = [("suggested lr", r.suggested_lr), ("range", None if r.lr_low is None else
+                 f"[{r.lr_low:.3g}, {r.lr_high:.3g}]"), ("confidence", r.confidence),
+                ("loss minimum at lr", r.min_loss_lr), ("diverged at lr", r.diverged_at_lr)]
+        rows += [(f"pick: {p.method}", p.lr) for p in r.picks]
+        rows += [("state restored", "yes, bit for bit" if r.state_restored else "NO")]
+        for name, value in rows:
+            if value is not None:
+                table.add_row(name, f"{value:.3g}" if isinstance(value, float) else str(value))
+        self.out.print(table)
+
+    def batch_result(self, r: BatchProbeResult) -> None:
+        mib = 1 << 20
+        style = "green" if r.status == "ok" else "red"
+        self.out.print(Text(f"Batch-size probe on {r.device}: ", style="bold") + Text(r.status, style=style))
+        if r.reason:
+            self.out.print(Text(r.reason, style=style))
+        table = Table(show_header=False)
+        table.add_column("what", style="bold")
+        table.add_column("value")
+        rows = [("budget", f"{r.budget_bytes / mib:,.1f} MiB"),
+                ("resident (weights, grads, optimizer)", f"{r.resident_bytes / mib:,.2f} MiB"),
+                ("largest batch that fits", r.predicted_max_batch),
+                ("recommended (power of two)", r.recommended_batch),
+                ("gradient accumulation", r.gradient_accumulation_steps),
+                ("peak at recommended", None if r.peak_at_recommended_bytes is None
+                 else f"{r.peak_at_recommended_bytes / mib:,.2f} MiB"),
+                ("real steps run / OOMs", f"{r.real_runs} / {r.ooms}"),
+                ("method", "exact envelope, confirmed" if r.exact else "measured (doubling + bisection)"),
+                ("state restored", "yes, bit for bit" if r.state_restored else "NO")]
+        for name, value in rows:
+            if value is not None:
+                table.add_row(name, str(value))
+        self.out.print(table)
 
     def recommendation(self, rec: Recommendation, title: str) -> None:
         facts = ", ".join(f"{k}={v}" for k, v in rec.facts.items())

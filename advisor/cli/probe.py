@@ -1,0 +1,83 @@
+"""`advisor probe lr | batch --target SPEC`: measurements on the real model."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+
+from ..errors import ProbeError
+from ..probing import probes_module, run_batch, run_lr
+from .options import FORMAT, Format
+from .terminal import Terminal
+
+app = typer.Typer(help="Measure on your model: LR range test, batch-size memory probe.",
+                  no_args_is_help=True)
+
+TARGET = typer.Option(..., "--target", "-t", help="package.module:function, file.py:function, "
+                      "or a built-in: digits-mlp, digits-cnn, lstm.")
+SEED = typer.Option(0, "--seed", help="Same seed, same result.")
+OPTIMIZER = typer.Option("adam", "--optimizer", help="Canonical optimizer name.")
+PLOT = typer.Option(None, "--plot", dir_okay=False, help="Write a PNG plot here.")
+
+
+@app.command("lr")
+def lr(
+    target: str = TARGET,
+    optimizer: str = OPTIMIZER,
+    steps: int = typer.Option(100, "--steps", min=5, max=1000, help="LR steps in the ramp."),
+    start_lr: float = typer.Option(1e-6, "--start-lr", help="First LR of the ramp."),
+    end_lr: float = typer.Option(10.0, "--end-lr", help="Last LR of the ramp."),
+    batch_size: int | None = typer.Option(None, "--batch-size", min=1,
+                                          help="Batch size when the target returns a Dataset."),
+    seed: int = SEED,
+    fmt: Format = FORMAT,
+    plot: Path | None = PLOT,
+) -> None:
+    """LR range test: a suggested learning rate, a range and a confidence."""
+    terminal = Terminal()
+    with terminal.progress("LR range test", total=steps) as advance:
+        result = run_lr(target, optimizer=optimizer, seed=seed, steps=steps, start_lr=start_lr,
+                        end_lr=end_lr, batch_size=batch_size,
+                        progress=lambda i, n, lr_, loss: advance(i, f"lr {lr_:.2g} loss {loss:.4g}"))
+    _plot(plot, result, "plot_lr", terminal)
+    if fmt is Format.table:
+        terminal.lr_result(result)
+    else:
+        terminal.raw(result.model_dump_json(indent=2) + "\n")
+
+
+@app.command("batch")
+def batch(
+    target: str = TARGET,
+    optimizer: str = OPTIMIZER,
+    memory: str | None = typer.Option(None, "--memory", help="Memory budget, e.g. 24GiB."),
+    gpu: str | None = typer.Option(None, "--gpu", help="A GPU by name, e.g. a100-80gb (10% kept free)."),
+    effective_batch: int | None = typer.Option(
+        None, "--effective-batch", min=1, help="Keep this effective batch via gradient accumulation."),
+    seed: int = SEED,
+    fmt: Format = FORMAT,
+    plot: Path | None = PLOT,
+) -> None:
+    """Batch-size memory probe: the largest batch that fits, predicted and confirmed."""
+    terminal = Terminal()
+    with terminal.progress("batch-size probe", total=None) as advance:
+        result = run_batch(target, optimizer=optimizer, seed=seed, memory=memory, gpu=gpu,
+                           effective_batch=effective_batch, progress=lambda msg: advance(None, msg))
+    _plot(plot, result, "plot_memory", terminal)
+    if fmt is Format.table:
+        terminal.batch_result(result)
+    else:
+        terminal.raw(result.model_dump_json(indent=2) + "\n")
+
+
+def _plot(path: Path | None, result: object, function: str, terminal: Terminal) -> None:
+    if path is None:
+        return
+    try:
+        from advisor_probes import plots
+    except ImportError as exc:  # pragma: no cover - matplotlib missing
+        raise ProbeError(f"plotting needs matplotlib: {exc}") from None
+    probes_module()
+    written = getattr(plots, function)(result, path)
+    terminal.note(f"wrote {written}")

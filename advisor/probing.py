@@ -1,0 +1,54 @@
+"""Running probes from the advisor's side: imports `advisor_probes` (and torch) only when called."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from .errors import MissingDependencyError
+from .probe_results import BatchProbeResult, LRRangeResult, ProbeResults
+
+PROBE_NAMES = ("lr", "batch")
+
+
+def probes_module() -> Any:
+    try:
+        import advisor_probes
+    except ImportError as exc:
+        if exc.name and exc.name.split(".")[0] in ("torch", "numpy", "matplotlib"):
+            raise MissingDependencyError(exc.name, "probes", "the probes") from None
+        raise
+    return advisor_probes
+
+
+def run_lr(target: str, *, optimizer: str, seed: int, steps: int, start_lr: float, end_lr: float,
+           batch_size: int | None, progress: Callable[..., None] | None = None) -> LRRangeResult:
+    probes = probes_module()
+    t = probes.load_target(target)
+    return probes.lr_range_test(t.model, t.data, t.loss_fn, optimizer=optimizer, seed=seed,
+                                steps=steps, start_lr=start_lr, end_lr=end_lr,
+                                batch_size=batch_size, progress=progress)
+
+
+def run_batch(target: str, *, optimizer: str, seed: int, memory: str | None, gpu: str | None,
+              effective_batch: int | None, progress: Callable[[str], None] | None = None) -> BatchProbeResult:
+    probes = probes_module()
+    t = probes.load_target(target)
+    return probes.batch_size_probe(t.model, t.data, t.loss_fn, optimizer=optimizer, seed=seed,
+                                   memory=memory, gpu=gpu, effective_batch=effective_batch,
+                                   progress=progress)
+
+
+def run_probes(names: list[str], target: str, *, optimizer: str, seed: int,
+               memory: str | None = None, gpu: str | None = None,
+               lr_progress: Callable[..., None] | None = None,
+               batch_progress: Callable[[str], None] | None = None) -> ProbeResults:
+    """The named probes on one target, as the ProbeResults `recommend` takes."""
+    lr = batch = None
+    if "lr" in names:
+        lr = run_lr(target, optimizer=optimizer, seed=seed, steps=100, start_lr=1e-6, end_lr=10.0,
+                    batch_size=None, progress=lr_progress)
+    if "batch" in names:
+        batch = run_batch(target, optimizer=optimizer, seed=seed, memory=memory, gpu=gpu,
+                          effective_batch=None, progress=batch_progress)
+    return ProbeResults(lr_range=lr, batch=batch)

@@ -1,0 +1,62 @@
+"""`advisor probe ...` and `advisor recommend --probe ...` end to end on the built-in targets."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from .conftest import ROOT
+
+
+def test_probe_lr_json_and_plot(cli, tmp_path: Path) -> None:
+    plot = tmp_path / "lr.png"
+    result = cli("probe", "lr", "--target", "digits-mlp", "--seed", "1", "-f", "json", "--plot", plot)
+    assert result.code == 0
+    data = json.loads(result.out)
+    assert data["status"] == "ok" and data["seed"] == 1 and data["state_restored"]
+    assert plot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    again = json.loads(cli("probe", "lr", "--target", "digits-mlp", "--seed", "1", "-f", "json").out)
+    assert again == data  # same seed, same result
+
+
+def test_probe_lr_table(cli) -> None:
+    result = cli("probe", "lr", "-t", "digits-mlp")
+    assert result.code == 0 and "suggested lr" in result.out and "bit for bit" in result.out
+
+
+def test_probe_batch(cli, tmp_path: Path) -> None:
+    plot = tmp_path / "mem.png"
+    result = cli("probe", "batch", "-t", "digits-cnn", "--memory", "32MiB", "-f", "json", "--plot", plot)
+    assert result.code == 0
+    data = json.loads(result.out)
+    assert data["status"] == "ok" and data["exact"] and data["ooms"] == 0
+    assert plot.stat().st_size > 1000
+    table = cli("probe", "batch", "-t", "digits-mlp", "--gpu", "a100-80gb")
+    assert table.code == 0 and "largest batch that fits" in table.out
+
+
+def test_probe_errors_are_one_line(cli, tmp_path: Path) -> None:
+    bad = cli("probe", "lr", "-t", "nowhere_pkg_xyz:f")
+    assert bad.code == 2 and "importing nowhere_pkg_xyz failed" in bad.err and "Traceback" not in bad.err
+    assert cli("probe", "batch", "-t", "digits-mlp", "--memory", "lots").code == 2
+    assert "unknown optimizer" in cli("probe", "lr", "-t", "digits-mlp", "--optimizer", "adma").err
+
+
+def test_recommend_with_probes(cli) -> None:
+    result = cli("recommend", ROOT / "examples" / "tabular-mlp-adam.yaml", "--target", "digits-mlp",
+                 "--probe", "lr", "--probe", "batch", "--memory", "16MiB", "-f", "json")
+    assert result.code == 0, result.err
+    data = json.loads(result.out)
+    assert data["probes"]["lr_range"]["status"] == "ok"
+    assert "losses" not in data["probes"]["lr_range"]  # curves stay out of the recommendation
+    assert data["probes"]["batch"]["status"] == "ok"
+    winners = [e["rule"] for e in data["explanations"]["learning_rate"] if "overridden_by" not in e]
+    assert "probe.lr.measured" in winners
+    assert data["config"]["learning_rate"] == data["probes"]["lr_range"]["suggested_lr"]
+
+
+def test_recommend_probe_errors(cli) -> None:
+    example = ROOT / "examples" / "tabular-mlp-adam.yaml"
+    assert "needs --target" in cli("recommend", example, "--probe", "lr").err
+    assert "unknown probe(s) speed" in cli("recommend", example, "-t", "digits-mlp", "--probe", "speed").err
+    assert "without --probe" in cli("recommend", example, "-t", "digits-mlp").err

@@ -1,0 +1,96 @@
+from __future__ import annotations
+
+import pytest
+import torch
+from torch import nn
+from torch.utils.data import TensorDataset
+
+from advisor import ProbeError
+from advisor_probes import batch_size_probe, load_target, search_by_doubling
+from advisor_probes.batch_size import _Stepper, resolve_budget
+from advisor_probes.batches import default_compute_loss
+from advisor_probes.optimizers import build_optimizer
+
+
+def true_max(factory, budget: int) -> int:
+    model, data, loss = factory()
+    opt = build_optimizer("adam", model.parameters(), 1e-12)
+    stepper = _Stepper(model, data, loss, opt, default_compute_loss, torch.device("cpu"), budget)
+    stepper.step(32)
+    found, _ = search_by_doubling(stepper.measure)
+    return found
+
+
+@pytest.mark.parametrize("name", ["digits-mlp", "digits-cnn", "lstm"])
+def test_predicts_the_maximum_from_two_traces_and_one_confirmation(name: str) -> None:
+    target = load_target(name)
+    before = {k: v.clone() for k, v in target.model.state_dict().items()}
+    budget = 24 << 20
+    result = batch_size_probe(target.model, target.data, target.loss_fn, memory=budget)
+    truth = true_max(lambda: tuple(vars(load_target(name))[k] for k in ("model", "data", "loss_fn")),
+                     result.budget_bytes)
+    assert result.status == "ok" and result.exact
+    assert 0.99 * truth <= result.predicted_max_batch <= truth
+    assert result.real_runs == 4 and result.ooms == 0  # warm-up, two traces, one confirmation
+    assert result.recommended_batch & (result.recommended_batch - 1) == 0
+    assert result.recommended_batch <= result.predicted_max_batch < 2 * result.recommended_batch
+    assert result.state_restored
+    assert all(torch.equal(before[k], v) for k, v in target.model.state_dict().items())
+
+
+class GrowsWithBatch(nn.Module):
+    """Allocates a scratch buffer only for batches above 40: the event sequence changes."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.lin = nn.Linear(16, 4)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        out = self.lin(x)
+        if x.shape[0] > 40:
+            out = out + torch.zeros(x.shape[0], 4096).sum(dim=1, keepdim=True) * 0
+        return out
+
+
+def test_dynamic_shapes_fall_back_to_measuring_and_back_off_from_ooms() -> None:
+    model = GrowsWithBatch()
+    data = TensorDataset(torch.randn(256, 16), torch.randn(256, 4))
+    budget = 4 << 20
+    # Both traces below 40: the envelope misses the buffer, the confirmation fails, it measures.
+    result = batch_size_probe(model, data, nn.MSELoss(), memory=budget, trace_sizes=(16, 32))
+    assert result.status == "ok" and not result.exact
+    assert result.ooms >= 1  # the simulated OOMs on CPU were backed off from
+    stepper = _Stepper(model, data, nn.MSELoss(), build_optimizer("adam", model.parameters(), 1e-12),
+                       default_compute_loss, torch.device("cpu"), result.budget_bytes)
+    stepper.step(32)
+    assert stepper.measure(result.predicted_max_batch) <= budget
+    assert stepper.measure(result.predicted_max_batch + 1) == float("inf")
+
+
+def test_nothing_fits() -> None:
+    target = load_target("digits-cnn")
+    result = batch_size_probe(target.model, target.data, target.loss_fn, memory=1000)
+    assert result.status == "exceeds_budget_at_1" and result.recommended_batch is None
+
+
+def test_effective_batch_is_kept_by_accumulation() -> None:
+    target = load_target("digits-mlp")
+    result = batch_size_probe(target.model, target.data, target.loss_fn, memory="1MiB",
+                              effective_batch=4096)
+    assert result.gradient_accumulation_steps * result.recommended_batch >= 4096
+
+
+def test_budgets_and_bad_input() -> None:
+    cpu = torch.device("cpu")
+    assert resolve_budget(cpu, None, "a100-80gb") == int(80 * (1 << 30) * 0.9)
+    with pytest.raises(ProbeError, match="unknown GPU 'a100'"):
+        resolve_budget(cpu, None, "a100")
+    with pytest.raises(ProbeError, match="not both"):
+        resolve_budget(cpu, "1GiB", "a100-80gb")
+    with pytest.raises(ProbeError, match="cannot read memory size"):
+        resolve_budget(cpu, "lots", None)
+    model = nn.Linear(2, 2)
+    with pytest.raises(ProbeError, match="needs a Dataset or a DataLoader"):
+        batch_size_probe(model, [(torch.randn(2, 2), torch.randn(2, 2))], nn.MSELoss(), memory="1GiB")
+    with pytest.raises(ProbeError, match="trace sizes"):
+        batch_size_probe(model, TensorDataset(torch.randn(4, 2)), nn.MSELoss(), trace_sizes=(8, 4))
