@@ -64,6 +64,9 @@ class BatchProbeResult(_Frozen):
     real_runs: int = 0
     ooms: int = 0
     exact: bool = True  # False when the traces differed and the probe bisected instead
+    # False when the budget is not this device's (a named GPU from a CPU run): then the maximum
+    # is a prediction from the traces, not confirmed by a real step.
+    confirmed: bool = True
     points: tuple[BatchPoint, ...] = ()
     # peak(B) = max over these (bytes at B=0, bytes per sample) lines: the exact envelope.
     envelope: tuple[tuple[float, float], ...] = ()

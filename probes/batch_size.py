@@ -126,6 +126,13 @@ def resolve_budget(device: torch.device, memory: str | int | None, gpu: str | No
     return int(available_cpu_bytes() * (1 - 0.10))
 
 
+def _confirmable(device: torch.device, budget: int, gpu: str | None) -> bool:
+    """A real step at the predicted size only makes sense on the device the budget is for."""
+    if gpu is not None and device.type != "cuda":
+        return False
+    return device.type == "cuda" or budget <= available_cpu_bytes()
+
+
 def largest_power_of_two(n: int) -> int:
     return 1 << (n.bit_length() - 1) if n >= 1 else 0
 
@@ -199,14 +206,17 @@ def batch_size_probe(
         predicted, exact = 0, envelope is not None
         if envelope is not None:
             predicted = envelope.max_batch(int(budget * (1 - margin)))
-        if predicted >= 1:
+        confirmable = _confirmable(device, budget, gpu)
+        if predicted >= 1 and not confirmable:
+            say(f"budget is not this device's memory: {predicted} is a prediction, not confirmed")
+        elif predicted >= 1:
             say(f"confirming batch {predicted} with one real step")
             peak = stepper.measure(predicted)
             if math.isinf(peak):
                 exact = False
             else:
                 points.append(BatchPoint(batch_size=predicted, peak_bytes=int(peak), source="confirm"))
-        if not exact:
+        if not exact and confirmable:
             good = max((t.batch_size for t in traces), default=0)
             bad = predicted if predicted > good else None
             say("the traces differ or the confirmation failed: measuring instead")
@@ -217,10 +227,14 @@ def batch_size_probe(
     restored = not snapshot.differences()
     common = {"device": str(device), "budget_bytes": budget, "resident_bytes": resident,
               "real_runs": real_runs, "ooms": ooms, "exact": exact, "points": tuple(points),
-              "seed": seed, "state_restored": restored}
+              "seed": seed, "state_restored": restored, "confirmed": confirmable}
+    if not confirmable:
+        common["reason"] = (f"estimate for {gpu or 'the given budget'} from traces on {device}: "
+                            "not confirmed by a real step (kernels and allocator differ across "
+                            "devices; treat it as approximate and keep a margin)")
     if predicted < 1:
-        return BatchProbeResult(status="exceeds_budget_at_1",
-                                reason="even a batch of 1 exceeds the memory budget", **common)
+        return BatchProbeResult(**{**common, "status": "exceeds_budget_at_1",
+                                   "reason": "even a batch of 1 exceeds the memory budget"})
     recommended = min(largest_power_of_two(predicted), 1 << 20)
     accumulation = None if effective_batch is None else max(1, math.ceil(effective_batch / recommended))
     return BatchProbeResult(

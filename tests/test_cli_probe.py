@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
+
 from .conftest import ROOT
 
 
@@ -52,7 +54,8 @@ def test_recommend_with_probes(cli) -> None:
     assert data["probes"]["batch"]["status"] == "ok"
     winners = [e["rule"] for e in data["explanations"]["learning_rate"] if "overridden_by" not in e]
     assert "probe.lr.measured" in winners
-    assert data["config"]["learning_rate"] == data["probes"]["lr_range"]["suggested_lr"]
+    suggested = data["probes"]["lr_range"]["suggested_lr"]
+    assert data["config"]["learning_rate"] == pytest.approx(suggested, rel=1e-3)
 
 
 def test_recommend_probe_errors(cli) -> None:

@@ -94,3 +94,11 @@ def test_budgets_and_bad_input() -> None:
         batch_size_probe(model, [(torch.randn(2, 2), torch.randn(2, 2))], nn.MSELoss(), memory="1GiB")
     with pytest.raises(ProbeError, match="trace sizes"):
         batch_size_probe(model, TensorDataset(torch.randn(4, 2)), nn.MSELoss(), trace_sizes=(8, 4))
+
+
+def test_a_named_gpu_from_a_cpu_run_is_an_unconfirmed_estimate() -> None:
+    target = load_target("digits-mlp")
+    result = batch_size_probe(target.model, target.data, target.loss_fn, gpu="a100-80gb")
+    assert result.status == "ok" and not result.confirmed and "not confirmed" in result.reason
+    assert result.real_runs == 3  # warm-up and two traces: no step at a GPU-sized batch on CPU
+    assert result.predicted_max_batch > 1_000_000

@@ -193,3 +193,11 @@ def test_probe_results_are_validated(profiles) -> None:
 
     with pytest.raises(ProfileError, match=r"lr_range\.status"):
         recommend(profiles["tiny-regression"], {"lr_range": {"status": "great", "optimizer": "adam"}})
+
+
+@pytest.mark.parametrize("case,divisor", [("lstm-measured", 25), ("tanh-mlp-measured", 50)])
+def test_recurrent_and_saturating_nets_start_below_the_probe(probe_cases, case, divisor) -> None:
+    c = probe_cases[case]
+    rec = recommend(c.profile, c.probes)
+    assert rec.config["learning_rate"] == pytest.approx(c.probes["lr_range"]["min_loss_lr"] / divisor,
+                                                        rel=1e-3)

@@ -102,7 +102,8 @@ class Terminal:
                 ("peak at recommended", None if r.peak_at_recommended_bytes is None
                  else f"{r.peak_at_recommended_bytes / mib:,.2f} MiB"),
                 ("real steps run / OOMs", f"{r.real_runs} / {r.ooms}"),
-                ("method", "exact envelope, confirmed" if r.exact else "measured (doubling + bisection)"),
+                ("method", ("exact envelope, " + ("confirmed" if r.confirmed else "NOT confirmed here"))
+                 if r.exact else "measured (doubling + bisection)"),
                 ("state restored", "yes, bit for bit" if r.state_restored else "NO")]
         for name, value in rows:
             if value is not None:
