@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test lint bench clean
+.PHONY: demo test bench bench-deps bench-probes clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV) || python3 -m venv $(VENV)
@@ -26,6 +26,15 @@ test: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/recommend_latency.py
+
+# The LR-finder anchors (fastai, torch-lr-finder, Lightning) go into .venv only for benchmarks.
+bench-deps: $(STAMP)
+	$(BIN)/python -m pip install --quiet -c constraints.txt -r benchmarks/requirements-anchors.txt
+	$(BIN)/python -m pip install --quiet --no-deps fastai==2.8.12  # without torchvision
+
+bench-probes: bench-deps
+	$(BIN)/python benchmarks/batch_probe.py
+	$(BIN)/python benchmarks/lr_accuracy.py
 
 clean:
 	rm -rf $(VENV) out build *.egg-info
