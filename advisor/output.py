@@ -23,8 +23,11 @@ def _write_atomic(path: Path, text: str) -> None:
         raise
 
 
-def write_outputs(rec: Recommendation, directory: Path) -> list[Path]:
-    """Write config.yaml, search_space.yaml and recommendation.json; return their paths."""
+def write_outputs(rec: Recommendation, directory: Path, exports: list[str] | None = None) -> list[Path]:
+    """Write config.yaml, search_space.yaml, recommendation.json and any exports; return paths."""
+    from .exports import render_exports
+
+    extra = render_exports(rec, exports or [])  # unknown formats fail before anything is written
     try:
         directory.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
@@ -34,6 +37,7 @@ def write_outputs(rec: Recommendation, directory: Path) -> list[Path]:
         directory / "config.yaml": dump_yaml(data["config"]),
         directory / "search_space.yaml": dump_yaml({"dimensions": data["search_space"]}),
         directory / "recommendation.json": rec.to_json(),
+        **{directory / name: text for name, text in extra.items()},
     }
     try:
         for path, text in files.items():

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import typer
 
-from ..errors import ProbeError
+from ..errors import InputFileError, ProbeError
 from ..output import write_outputs
 from ..probe_results import ProbeResults
 from ..profile import load_profile
@@ -24,6 +24,8 @@ def command(
         help="Write config.yaml, search_space.yaml and recommendation.json into this directory.",
     ),
     rules_dir: Path | None = RULES_DIR,
+    export: str | None = typer.Option(
+        None, "--export", help="With --out: also write these formats, e.g. skopt,optuna,ray,wandb,hydra."),
     target: str | None = typer.Option(None, "--target", "-t", help="Probe target (see `advisor probe`)."),
     probe: list[str] = typer.Option([], "--probe", "-p", help="Run this probe first: lr, batch."),
     seed: int = typer.Option(0, "--seed", help="Seed for the probes."),
@@ -32,6 +34,15 @@ def command(
 ) -> None:
     """Recommend a starting config and a search space for PROFILE."""
     terminal = Terminal()
+    exports = [name.strip() for name in export.split(",") if name.strip()] if export else []
+    if exports and out is None:
+        raise InputFileError("--export needs --out DIR")
+    if exports:
+        from ..exports import FORMATS, UnknownExportError
+
+        unknown = [name for name in exports if name not in FORMATS]
+        if unknown:
+            raise UnknownExportError(unknown)
     prof = load_profile(profile)
     kb = knowledge_base(rules_dir)
     measured = _run_probes(terminal, probe, target, prof.optimizer, seed, memory, gpu)
@@ -43,7 +54,7 @@ def command(
     else:
         terminal.recommendation(rec, prof.name or profile.stem)
     if out is not None:
-        written = write_outputs(rec, out)
+        written = write_outputs(rec, out, exports)
         terminal.note("wrote " + ", ".join(str(p) for p in written))
 
 
