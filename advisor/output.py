@@ -11,7 +11,7 @@ from .recommendation import Recommendation
 from .yamlio import dump_yaml
 
 
-def _write_atomic(path: Path, text: str) -> None:
+def write_atomic(path: Path, text: str) -> None:
     # Write beside the target, then rename: a crash never leaves a half-written file.
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
     try:
@@ -41,7 +41,7 @@ def write_outputs(rec: Recommendation, directory: Path, exports: list[str] | Non
     }
     try:
         for path, text in files.items():
-            _write_atomic(path, text)
+            write_atomic(path, text)
     except OSError as exc:
         raise InputFileError(f"{directory}: cannot write: {exc}") from None
     return list(files)

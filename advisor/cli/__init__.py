@@ -8,7 +8,7 @@ import traceback
 import typer
 
 from ..errors import AdvisorError
-from . import explain, probe, recommend, rules, serve
+from . import explain, probe, recommend, rules, serve, tune
 from .terminal import Terminal
 
 app = typer.Typer(
@@ -31,6 +31,7 @@ app.command("recommend")(recommend.command)
 app.command("explain")(explain.command)
 app.add_typer(rules.app, name="rules")
 app.add_typer(probe.app, name="probe")
+app.command("tune")(tune.command)
 app.command("serve")(serve.command)
 
 EXIT_USAGE = 2
