@@ -17,7 +17,7 @@ from advisor_probes.examples import SequenceClassifier, synthetic_sequences
 class Task:
     name: str
     optimizer: str
-    make_model: Callable[[], nn.Module]
+    make_model: Callable[..., nn.Module]  # make_model(dropout=0.0)
     train: TensorDataset
     valid: TensorDataset
     loss: nn.Module
@@ -67,23 +67,23 @@ def tasks() -> list[Task]:
     ce, mse = nn.CrossEntropyLoss(), nn.MSELoss()
     return [
         Task("digits-mlp/adam", "adam",
-             lambda: nn.Sequential(nn.Linear(64, 128), nn.ReLU(), nn.Linear(128, 10)),
+             lambda p=0.0: nn.Sequential(nn.Linear(64, 128), nn.ReLU(), nn.Dropout(p), nn.Linear(128, 10)),
              mlp_train, mlp_valid, ce, 32, 10,
              _profile("classification", "tabular", 1347, 10, "mlp", "relu", False, "adam")),
         Task("digits-cnn-bn/momentum", "momentum",
-             lambda: nn.Sequential(nn.Conv2d(1, 16, 3, padding=1), nn.BatchNorm2d(16), nn.ReLU(),
+             lambda p=0.0: nn.Sequential(nn.Conv2d(1, 16, 3, padding=1), nn.BatchNorm2d(16), nn.ReLU(),
                                    nn.Conv2d(16, 32, 3, padding=1), nn.BatchNorm2d(32), nn.ReLU(),
-                                   nn.MaxPool2d(2), nn.Flatten(), nn.Linear(32 * 16, 10)),
+                                   nn.MaxPool2d(2), nn.Flatten(), nn.Dropout(p), nn.Linear(32 * 16, 10)),
              cnn_train, cnn_valid, ce, 32, 5,
              _profile("classification", "image", 1347, 10, "cnn", "relu", True, "momentum")),
-        Task("lstm-seq/adam", "adam", lambda: SequenceClassifier(), seq_train, seq_valid, ce, 32, 6,
+        Task("lstm-seq/adam", "adam", lambda p=0.0: SequenceClassifier(), seq_train, seq_valid, ce, 32, 6,
              _profile("classification", "sequence", 1200, 2, "lstm", "tanh", False, "adam")),
         Task("diabetes-mlp-regression/momentum", "momentum",
-             lambda: nn.Sequential(nn.Linear(10, 64), nn.ReLU(), nn.Linear(64, 1)),
+             lambda p=0.0: nn.Sequential(nn.Linear(10, 64), nn.ReLU(), nn.Dropout(p), nn.Linear(64, 1)),
              reg_train, reg_valid, mse, 16, 30,
              _profile("regression", "tabular", 331, None, "mlp", "relu", False, "momentum")),
         Task("wine-tanh-mlp/sgd", "sgd",
-             lambda: nn.Sequential(nn.Linear(13, 32), nn.Tanh(), nn.Linear(32, 3)),
+             lambda p=0.0: nn.Sequential(nn.Linear(13, 32), nn.Tanh(), nn.Dropout(p), nn.Linear(32, 3)),
              wine_train, wine_valid, ce, 16, 40,
              _profile("classification", "tabular", 133, 3, "mlp", "tanh", False, "sgd")),
     ]
