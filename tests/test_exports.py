@@ -117,3 +117,29 @@ def test_unknown_export_format_writes_nothing(cli, tmp_path) -> None:
     assert result.code == 2 and "unknown export format(s) excel" in result.err
     assert not (tmp_path / "o").exists()
     assert cli("recommend", EXAMPLES[0], "--export", "skopt").code == 2  # needs --out
+
+
+@pytest.mark.slow
+def test_ray_tune_runs_the_export_end_to_end(rec, out, tmp_path) -> None:
+    """The scale-out recipe on a local Ray 'cluster': Tuner + exported param_space + OptunaSearch."""
+    import ray
+    from ray import tune
+
+    module = _module(out / "ray_param_space.py")
+
+    def trainable(config):
+        return {"val_loss": _objective(config)}
+
+    ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False)
+    try:
+        tuner = tune.Tuner(trainable, param_space=module.param_space,
+                           tune_config=tune.TuneConfig(metric="val_loss", mode="min", num_samples=4,
+                                                       search_alg=module.search_alg()),
+                           run_config=tune.RunConfig(storage_path=str(tmp_path), verbose=0))
+        grid = tuner.fit()
+    finally:
+        ray.shutdown()
+    assert len(grid) == 4 and not grid.errors
+    assert all(r.metrics["val_loss"] >= 0 for r in grid)
+    configs = [{k: r.config[k] for k in module.POINTS_TO_EVALUATE[0]} for r in grid]
+    assert module.POINTS_TO_EVALUATE[0] in configs  # the starting config was evaluated
