@@ -75,7 +75,7 @@ def main():
     n_calls = int(sys.argv[2]) if len(sys.argv) > 2 else {max(10, len(rec.search_space) * 5)}
     result = gp_minimize(lambda p: float(objective(to_config(p))), dimensions(), x0=SPACE["x0"],
                          n_calls=n_calls, random_state=0)
-    print(json.dumps({{"best": to_config(result.x), "value": float(result.fun)}}))
+    sys.stdout.write(json.dumps({{"best": to_config(result.x), "value": float(result.fun)}}) + "\\n")
 
 
 if __name__ == "__main__":

@@ -35,7 +35,7 @@ from torch.utils.data import DataLoader
 sys.path.insert(0, str(Path(__file__).parent))
 from advisor_probes import lr_range_test
 from advisor_probes.optimizers import build_optimizer
-from lr_tasks import Task, tasks
+from lr_tasks import Task, tasks, train
 
 GRID = 10 ** np.arange(-5.0, 0.76, 0.25)
 START, END, STEPS = 1e-6, 10.0, 100
@@ -43,25 +43,8 @@ RESULTS = Path(__file__).parent / "results"
 
 
 def train_val_loss(task: Task, lr: float, seed: int) -> float:
-    torch.manual_seed(seed)
-    model = task.make_model()
-    opt = build_optimizer(task.optimizer, model.parameters(), lr)
-    loader = DataLoader(task.train, batch_size=task.batch_size, shuffle=True,
-                        generator=torch.Generator().manual_seed(seed))
-    for _ in range(task.epochs):
-        model.train()
-        for x, y in loader:
-            opt.zero_grad(set_to_none=True)
-            loss = task.loss(model(x), y)
-            if not torch.isfinite(loss):
-                return math.inf
-            loss.backward()
-            opt.step()
-    model.eval()
-    with torch.no_grad():
-        x, y = task.valid.tensors
-        value = float(task.loss(model(x), y))
-    return value if math.isfinite(value) else math.inf
+    return train(task, {"optimizer": task.optimizer, "learning_rate": lr,
+                        "batch_size": task.batch_size}, seed)
 
 
 def _sweep_point(args: tuple[int, float, int]) -> tuple[int, float, int, float]:

@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
 import torch
 from torch import nn
-from torch.utils.data import TensorDataset
+from torch.utils.data import DataLoader, TensorDataset
 
 from advisor_probes.examples import SequenceClassifier, synthetic_sequences
+from advisor_probes.optimizers import build_optimizer
 
 
 @dataclass(frozen=True)
@@ -87,3 +89,32 @@ def tasks() -> list[Task]:
              wine_train, wine_valid, ce, 16, 40,
              _profile("classification", "tabular", 133, 3, "mlp", "tanh", False, "sgd")),
     ]
+
+
+def train(task: Task, config: dict, seed: int) -> float:
+    """Train with a config (optimizer, learning_rate, batch_size, weight_decay, dropout,
+    momentum); the validation loss after the task's epochs (inf when it diverges)."""
+    torch.manual_seed(seed)
+    model = task.make_model(float(config.get("dropout", 0.0)))
+    opt = build_optimizer(config.get("optimizer", task.optimizer), model.parameters(),
+                          float(config["learning_rate"]))
+    for group in opt.param_groups:
+        group["weight_decay"] = float(config.get("weight_decay", 0.0))
+        if "momentum" in group and "momentum" in config and group["momentum"]:
+            group["momentum"] = float(config["momentum"])
+    loader = DataLoader(task.train, batch_size=int(config["batch_size"]), shuffle=True,
+                        generator=torch.Generator().manual_seed(seed))
+    for _ in range(task.epochs):
+        model.train()
+        for x, y in loader:
+            opt.zero_grad(set_to_none=True)
+            loss = task.loss(model(x), y)
+            if not torch.isfinite(loss):
+                return math.inf
+            loss.backward()
+            opt.step()
+    model.eval()
+    with torch.no_grad():
+        x, y = task.valid.tensors
+        value = float(task.loss(model(x), y))
+    return value if math.isfinite(value) else math.inf

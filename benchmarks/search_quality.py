@@ -30,39 +30,11 @@ sys.path.insert(0, str(Path(__file__).parent))
 from advisor import ProbeResults, parse_profile, recommend
 from advisor.search_space import point_to_config, to_skopt_dimensions
 from advisor_probes import lr_range_test
-from advisor_probes.optimizers import build_optimizer
-from lr_tasks import Task, tasks
+from lr_tasks import Task, tasks, train
 
 RESULTS = Path(__file__).parent / "results"
 DEFAULTS = {"optimizer": "adam", "learning_rate": 1e-3, "batch_size": 32, "weight_decay": 0.0,
             "dropout": 0.0}
-
-
-def train(task: Task, config: dict, seed: int) -> float:
-    torch.manual_seed(seed)
-    model = task.make_model(float(config.get("dropout", 0.0)))
-    opt = build_optimizer(config.get("optimizer", task.optimizer), model.parameters(),
-                          float(config["learning_rate"]))
-    for group in opt.param_groups:
-        group["weight_decay"] = float(config.get("weight_decay", 0.0))
-        if "momentum" in group and "momentum" in config and group["momentum"]:
-            group["momentum"] = float(config["momentum"])
-    loader = DataLoader(task.train, batch_size=int(config["batch_size"]), shuffle=True,
-                        generator=torch.Generator().manual_seed(seed))
-    for _ in range(task.epochs):
-        model.train()
-        for x, y in loader:
-            opt.zero_grad(set_to_none=True)
-            loss = task.loss(model(x), y)
-            if not torch.isfinite(loss):
-                return math.inf
-            loss.backward()
-            opt.step()
-    model.eval()
-    with torch.no_grad():
-        x, y = task.valid.tensors
-        value = float(task.loss(model(x), y))
-    return value if math.isfinite(value) else math.inf
 
 
 def advisor_recommendation(task: Task, seed: int, trials: int):

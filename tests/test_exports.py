@@ -143,3 +143,17 @@ def test_ray_tune_runs_the_export_end_to_end(rec, out, tmp_path) -> None:
     assert all(r.metrics["val_loss"] >= 0 for r in grid)
     configs = [{k: r.config[k] for k in module.POINTS_TO_EVALUATE[0]} for r in grid]
     assert module.POINTS_TO_EVALUATE[0] in configs  # the starting config was evaluated
+
+
+def test_the_skopt_script_runs_as_a_program(out) -> None:
+    import os
+    import subprocess
+    import sys
+
+    from .conftest import ROOT
+
+    env = {**os.environ, "PYTHONPATH": str(ROOT / "tests" / "objectives")}
+    done = subprocess.run([sys.executable, str(out / "tune_skopt.py"), "toy:quadratic", "6"], env=env,
+                          capture_output=True, text=True, check=True)
+    result = json.loads(done.stdout)
+    assert result["value"] >= 0 and "learning_rate" in result["best"]
