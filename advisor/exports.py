@@ -74,7 +74,8 @@ def main():
     objective = getattr(importlib.import_module(module), name)
     n_calls = int(sys.argv[2]) if len(sys.argv) > 2 else {max(10, len(rec.search_space) * 5)}
     result = gp_minimize(lambda p: float(objective(to_config(p))), dimensions(), x0=SPACE["x0"],
-                         n_calls=n_calls, random_state=0)
+                         n_calls=n_calls, n_initial_points=min(10, max(1, n_calls - 2)),
+                         random_state=0)
     sys.stdout.write(json.dumps({{"best": to_config(result.x), "value": float(result.fun)}}) + "\\n")
 
 
