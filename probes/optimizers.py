@@ -3,38 +3,33 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import Any
 
 import torch
 
 from advisor.errors import ProbeError
 
-NAMES = ("sgd", "momentum", "nesterov", "adam", "adamw", "rmsprop", "adagrad", "adadelta",
-         "adamax", "nadam")
+# Canonical name -> (torch optimizer, its fixed arguments besides lr).
+OPTIMIZERS: dict[str, tuple[type[torch.optim.Optimizer], dict[str, Any]]] = {
+    "sgd": (torch.optim.SGD, {}),
+    "momentum": (torch.optim.SGD, {"momentum": 0.9}),
+    "nesterov": (torch.optim.SGD, {"momentum": 0.9, "nesterov": True}),
+    "adam": (torch.optim.Adam, {}),
+    "adamw": (torch.optim.AdamW, {}),
+    "rmsprop": (torch.optim.RMSprop, {}),
+    "adagrad": (torch.optim.Adagrad, {}),
+    "adadelta": (torch.optim.Adadelta, {}),
+    "adamax": (torch.optim.Adamax, {}),
+    "nadam": (torch.optim.NAdam, {}),
+}
+NAMES = tuple(OPTIMIZERS)
 
 
 def build_optimizer(name: str, params: Iterable[torch.nn.Parameter], lr: float) -> torch.optim.Optimizer:
+    if name not in OPTIMIZERS:
+        raise ProbeError(f"unknown optimizer {name!r}; allowed: {', '.join(NAMES)}")
     params = [p for p in params if p.requires_grad]
     if not params:
         raise ProbeError("the model has no trainable parameters")
-    match name:
-        case "sgd":
-            return torch.optim.SGD(params, lr=lr)
-        case "momentum":
-            return torch.optim.SGD(params, lr=lr, momentum=0.9)
-        case "nesterov":
-            return torch.optim.SGD(params, lr=lr, momentum=0.9, nesterov=True)
-        case "adam":
-            return torch.optim.Adam(params, lr=lr)
-        case "adamw":
-            return torch.optim.AdamW(params, lr=lr)
-        case "rmsprop":
-            return torch.optim.RMSprop(params, lr=lr)
-        case "adagrad":
-            return torch.optim.Adagrad(params, lr=lr)
-        case "adadelta":
-            return torch.optim.Adadelta(params, lr=lr)
-        case "adamax":
-            return torch.optim.Adamax(params, lr=lr)
-        case "nadam":
-            return torch.optim.NAdam(params, lr=lr)
-    raise ProbeError(f"unknown optimizer {name!r}; allowed: {', '.join(NAMES)}")
+    cls, kwargs = OPTIMIZERS[name]
+    return cls(params, lr=lr, **kwargs)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -19,6 +20,14 @@ def _pyplot():
     except ImportError:
         raise MissingDependencyError("matplotlib", "probes", "plotting") from None
     return plt
+
+
+def _save(plt: Any, fig: Any, ax: Any, path: str | Path) -> Path:
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+    return Path(path)
 
 
 def plot_lr(result: LRRangeResult, path: str | Path) -> Path:
@@ -43,11 +52,7 @@ def plot_lr(result: LRRangeResult, path: str | Path) -> Path:
     ax.set_xlabel("learning rate")
     ax.set_ylabel("training loss")
     ax.set_title(f"LR range test ({result.optimizer}): {result.status}")
-    ax.legend(fontsize=8)
-    fig.tight_layout()
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
-    return Path(path)
+    return _save(plt, fig, ax, path)
 
 
 def plot_memory(result: BatchProbeResult, path: str | Path) -> Path:
@@ -72,8 +77,4 @@ def plot_memory(result: BatchProbeResult, path: str | Path) -> Path:
     ax.set_xlabel("batch size")
     ax.set_ylabel("peak memory of one step (MiB)")
     ax.set_title(f"batch-size memory probe on {result.device}: {result.status}")
-    ax.legend(fontsize=8)
-    fig.tight_layout()
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
-    return Path(path)
+    return _save(plt, fig, ax, path)
