@@ -54,6 +54,29 @@ class ProfileError(AdvisorError):
         super().__init__(f"{head}: {len(self.problems)} problem(s)\n{lines}")
 
 
+class HistoryError(AdvisorError):
+    """A training history failed validation; one problem per bad cell (row, column) or file."""
+
+    def __init__(self, problems: list[FieldProblem], source: str | None = None) -> None:
+        self.problems = tuple(problems)
+        self.source = source
+        head = f"invalid history{f' in {source}' if source else ''}"
+        if len(self.problems) == 1 and not self.problems[0].location:
+            super().__init__(f"{head}: {self.problems[0].message}")
+            return
+        lines = "\n".join(f"  - {_cell(p)}" for p in self.problems)
+        super().__init__(f"{head}: {len(self.problems)} problem(s)\n{lines}")
+
+
+def _cell(problem: FieldProblem) -> str:
+    loc = problem.location
+    if len(loc) == 2 and isinstance(loc[0], int):
+        return f"row {loc[0]}, column {loc[1]!r}: {problem.message}"
+    if len(loc) == 1 and isinstance(loc[0], int):
+        return f"row {loc[0]}: {problem.message}"
+    return str(problem)
+
+
 class KnowledgeBaseError(AdvisorError):
     """The knowledge base failed to load; nothing is loaded partially."""
 

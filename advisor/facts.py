@@ -49,6 +49,25 @@ def _enum(name: str, literal: object, doc: str, derived: bool = False) -> FactSp
     return FactSpec(name, "enum", doc, tuple(get_args(literal)), derived)
 
 
+SANITY_CHECKS = ("init_loss", "overfit_batch", "zero_input", "update_ratio", "gradient_isolation")
+
+# What a diagnosis can conclude (rules/diagnosis.yaml); each is also a derived bool fact.
+VERDICTS = (
+    # sanity probes: bugs come first
+    "broken_init_loss", "cannot_overfit_batch", "ignores_input", "frozen_weights",
+    "mixes_samples", "update_too_large", "update_too_small",
+    # training curves
+    "diverged", "lr_too_high", "exploding_gradients", "lr_too_low", "vanishing_gradients",
+    "underfitting", "overfitting", "plateau", "still_improving", "healthy",
+    # data scaling
+    "collect_more_data", "more_capacity", "more_regularization",
+)
+
+
+def verdict_fact(name: str) -> str:
+    return f"verdict_{name}"
+
+
 REGIMES = (
     "scratch",
     "finetune-small-similar",
@@ -97,6 +116,48 @@ _SPECS = (
     FactSpec("batch_probe_status", "enum", "batch probe outcome",
              ("ok", "exceeds_budget_at_1", "failed")),
     FactSpec("batch_probe_max", "int", "largest batch that fits, measured"),
+    # Training-curve features (`advisor diagnose`): see advisor.curve_features for definitions.
+    FactSpec("curve_points", "int", "points in the training history"),
+    FactSpec("curve_has_val", "bool", "the history has a validation loss"),
+    FactSpec("curve_nonfinite", "bool", "a NaN or inf loss was logged"),
+    FactSpec("curve_nonfinite_at", "float", "where in the run the first NaN/inf appeared (0..1)"),
+    FactSpec("curve_train_drop", "float", "1 - end/start of the train loss"),
+    FactSpec("curve_train_up_frac", "float", "share of epochs where the train loss rose > 2%"),
+    FactSpec("curve_train_rise", "float", "end of the train loss above its best, relative"),
+    FactSpec("curve_train_max_rise", "float", "largest epoch-to-epoch train-loss rise / first loss"),
+    FactSpec("curve_train_peak", "float", "largest train loss / final train loss"),
+    FactSpec("curve_train_linearity", "float", "train loss drop rate, last third / whole run"),
+    FactSpec("curve_train_improve_end", "float", "relative train-loss improvement in the last third"),
+    FactSpec("curve_train_end", "float", "final train loss"),
+    FactSpec("curve_train_vs_chance", "float", "final train loss / ln(classes) (chance level)"),
+    FactSpec("curve_val_best_at", "float", "where the best validation loss lies (0..1)"),
+    FactSpec("curve_val_rise", "float", "end of the validation loss above its best, relative"),
+    FactSpec("curve_val_improve_end", "float", "relative val-loss improvement in the last third"),
+    FactSpec("curve_gap_end", "float", "(val - train) / train at the end"),
+    FactSpec("curve_gap_growth", "float", "gap at the end minus gap at the best validation point"),
+    FactSpec("curve_flat_frac", "float", "trailing share of the run without a 1% improvement"),
+    FactSpec("curve_has_lr", "bool", "the history logs the learning rate"),
+    FactSpec("curve_lr_decay", "float", "last logged LR / first logged LR"),
+    FactSpec("curve_grad_spike", "float", "largest / median gradient norm"),
+    FactSpec("curve_grad_jump", "float", "largest gradient norm / median of the norms before it"),
+    FactSpec("curve_grad_shrink", "float", "gradient norm at the end / at the start"),
+    # Sanity probes (`advisor probe sanity`).
+    FactSpec("sanity_ran", "bool", "the sanity probes ran"),
+    *(FactSpec(f"sanity_{name}", "enum", f"sanity check {name}", ("pass", "fail", "skipped"))
+      for name in SANITY_CHECKS),
+    FactSpec("sanity_init_loss_ratio", "float", "loss at initialization / ln(classes)"),
+    FactSpec("sanity_overfit_ratio", "float", "loss after overfitting one batch / initial loss"),
+    FactSpec("sanity_update_ratio_median", "float", "median |update| / |weight| over parameter tensors"),
+    FactSpec("sanity_frozen_fraction", "float", "share of parameter tensors one step did not change"),
+    FactSpec("sanity_zero_input_margin", "float", "zero-input loss / real-input loss, held out"),
+    # Data-scaling probe (`advisor probe data-scaling`).
+    FactSpec("scaling_ran", "bool", "the data-scaling probe ran"),
+    FactSpec("scaling_status", "enum", "data-scaling outcome", ("ok", "no_fit", "failed")),
+    FactSpec("scaling_exponent", "float", "b in val_loss = a * n^-b"),
+    FactSpec("scaling_gain_2x", "float", "predicted relative val-loss reduction from 2x the data"),
+    FactSpec("scaling_gain_2x_low", "float", "pessimistic end (90% interval) of that gain"),
+    FactSpec("scaling_gain_4x", "float", "predicted relative val-loss reduction from 4x the data"),
+    FactSpec("scaling_gap", "float", "(val - train) / val loss at the largest fraction"),
     # Derived: rules set these, later rules match on them.
     # From the profile when it names one, otherwise chosen by a rule.
     _enum("optimizer", OptimizerName, "the optimizer in use", derived=True),
@@ -109,11 +170,14 @@ _SPECS = (
     FactSpec(
         "batch_regime", "enum", "batch-size regime", ("tiny", "normal", "huge"), derived=True
     ),
+    FactSpec("lr_undecayed", "bool", "the run's LR was not decayed (or is not logged)", derived=True),
     FactSpec("search_tier", "int", "SRCH-01 importance tiers the trial budget affords", derived=True),
     FactSpec("adaptive", "bool", "the optimizer adapts per-parameter step sizes", derived=True),
 )
 
 FACTS: dict[str, FactSpec] = {spec.name: spec for spec in _SPECS}
+FACTS |= {verdict_fact(name): FactSpec(verdict_fact(name), "bool", f"verdict {name} holds", derived=True)
+          for name in VERDICTS}
 
 
 def profile_facts(profile: Profile, probes: ProbeResults | None = None) -> dict[str, FactValue]:

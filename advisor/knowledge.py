@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import difflib
 import math
+import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from functools import cache
@@ -15,14 +16,15 @@ from pydantic import ValidationError
 
 from .errors import InputFileError, KnowledgeBaseError, RuleProblem, UnknownRuleError
 from .expression import Expression, ExpressionError, compile_expression
-from .facts import FACTS
+from .facts import FACTS, VERDICTS, verdict_fact
 from .params import PARAMS, ParamSpec
 from .profile import problems_from_validation
-from .rule import Advice, ParamEffect, Rule, RuleSpec, SearchEffect, Source
+from .rule import Advice, ParamEffect, Rule, RuleSpec, SearchEffect, Source, StepEffect, VerdictEffect
 from .yamlio import load_yaml, load_yaml_items
 
 SOURCES_FILE = "sources.yaml"
-_THEN_KEYS = ("set", "advice", "search")
+TEMPLATE_FIELD = re.compile(r"\{([a-z_][a-z0-9_]*)(?::([^{}]*))?\}")
+_THEN_KEYS = ("set", "advice", "search", "verdict", "step")
 
 
 @dataclass(frozen=True)
@@ -173,6 +175,8 @@ def _build_rule(raw: Any, file: str, line: int, order: int, sources: Mapping[str
             bad(f"unknown source id {sid!r}" + (f" (did you mean {close[0]!r}?)" if close else ""))
     when = _compile(spec.when if isinstance(spec.when, str) else str(spec.when).lower(), "bool", bad)
     params, caps, exprs, sets, advice, search = {}, {}, {}, {}, None, None
+    verdict: VerdictEffect | None = None
+    step: StepEffect | None = None
     if not spec.then:
         bad("`then` concludes nothing")
     for key, value in spec.then.items():
@@ -185,6 +189,14 @@ def _build_rule(raw: Any, file: str, line: int, order: int, sources: Mapping[str
             for name in (search.include + search.exclude) if search else ():
                 if name not in PARAMS:
                     bad(f"search: unknown hyperparameter {name!r}")
+        elif key == "verdict":
+            verdict = _validated(VerdictEffect, value, "verdict", bad)
+            if verdict is not None and _known_verdict(verdict.name, "verdict.name", bad):
+                _check_template(verdict.evidence, bad)
+        elif key == "step":
+            step = _validated(StepEffect, value, "step", bad)
+            if step is not None:
+                _known_verdict(step.verdict, "step.verdict", bad)
         elif key in PARAMS:
             effect = _validated(ParamEffect, value if isinstance(value, dict) else {"default": value},
                                 key, bad)
@@ -206,13 +218,36 @@ def _build_rule(raw: Any, file: str, line: int, order: int, sources: Mapping[str
         else:
             close = difflib.get_close_matches(key, [*PARAMS, *_THEN_KEYS], n=1)
             bad(f"then: unknown key {key!r}" + (f" (did you mean {close[0]!r}?)" if close else "")
-                + "; allowed: a hyperparameter name, set, advice, search")
+                + "; allowed: a hyperparameter name, set, advice, search, verdict, step")
     if when is not None and len(problems) == before and when.satisfiable(FACTS) is False:
         bad(f"never fires: no facts can make `{when.text}` true")
     if len(problems) > before or when is None:
         return None
+    if verdict is not None:  # a verdict is also a fact, so next-step rules can chain on it
+        sets = {**sets, verdict_fact(verdict.name): True}
     return Rule(spec.id, spec.source, when, spec.salience, spec.because.strip(), params, caps,
-                exprs, sets, advice, search, file, line, order)
+                exprs, sets, advice, search, verdict, step, file, line, order)
+
+
+def _known_verdict(name: str, where: str, bad: Any) -> bool:
+    if name in VERDICTS:
+        return True
+    close = difflib.get_close_matches(name, VERDICTS, n=1)
+    bad(f"{where}: unknown verdict {name!r}" + (f" (did you mean {close[0]!r}?)" if close else ""))
+    return False
+
+
+def _check_template(text: str, bad: Any) -> None:
+    """Evidence quotes facts by name; each must exist and format as a number."""
+    for name, spec in TEMPLATE_FIELD.findall(text):
+        fact = FACTS.get(name)
+        if fact is None:
+            bad(f"verdict.evidence: unknown fact {{{name}}}")
+            continue
+        try:
+            format(1.0 if fact.numeric else "x", spec)
+        except ValueError as exc:
+            bad(f"verdict.evidence: bad format {{{name}:{spec}}}: {exc}")
 
 
 def _compile(text: str, expect: str, bad: Any) -> Expression | None:

@@ -79,3 +79,56 @@ class ProbeResults(_Frozen):
 
     lr_range: LRRangeResult | None = None
     batch: BatchProbeResult | None = None
+
+
+SanityName = Literal["init_loss", "overfit_batch", "zero_input", "update_ratio", "gradient_isolation"]
+CheckStatus = Literal["pass", "fail", "skipped"]
+
+
+class SanityCheck(_Frozen):
+    """One check of the recipe (DBG-02/03/04/06/09), with what it measured."""
+
+    name: SanityName
+    status: CheckStatus
+    detail: str
+    measured: dict[str, float | int | str | bool | None] = {}
+
+
+class SanityResult(_Frozen):
+    checks: tuple[SanityCheck, ...]
+    seed: int = 0
+    state_restored: bool = True
+
+    def check(self, name: str) -> SanityCheck | None:
+        return next((c for c in self.checks if c.name == name), None)
+
+    @property
+    def failed(self) -> tuple[str, ...]:
+        return tuple(c.name for c in self.checks if c.status == "fail")
+
+
+class ScalingPoint(_Frozen):
+    fraction: float
+    samples: int
+    train_loss: float
+    val_loss: float
+
+
+class DataScalingResult(_Frozen):
+    """Validation loss vs training-set size, and the power law fitted on log-log axes."""
+
+    status: Literal["ok", "no_fit", "failed"]
+    reason: str = ""
+    points: tuple[ScalingPoint, ...] = ()
+    val_samples: int = 0
+    exponent: float | None = None  # b in val_loss = a * n^-b
+    exponent_interval: tuple[float, float] | None = None  # 90%
+    coefficient: float | None = None  # a
+    r_squared: float | None = None
+    gain_2x: float | None = None  # predicted relative reduction of the val loss from 2x the data
+    gain_2x_interval: tuple[float, float] | None = None
+    gain_4x: float | None = None
+    gain_4x_interval: tuple[float, float] | None = None
+    gap: float | None = None  # (val - train) / val at the largest fraction (1 = train loss 0)
+    seed: int = 0
+    state_restored: bool = True

@@ -6,7 +6,7 @@ from collections.abc import Callable
 from typing import Any
 
 from .errors import MissingDependencyError
-from .probe_results import BatchProbeResult, LRRangeResult, ProbeResults
+from .probe_results import BatchProbeResult, DataScalingResult, LRRangeResult, ProbeResults, SanityResult
 
 PROBE_NAMES = ("lr", "batch")
 
@@ -37,6 +37,27 @@ def run_batch(target: str, *, optimizer: str, seed: int, memory: str | None, gpu
     return probes.batch_size_probe(t.model, t.data, t.loss_fn, optimizer=optimizer, seed=seed,
                                    memory=memory, gpu=gpu, effective_batch=effective_batch,
                                    progress=progress)
+
+
+def run_sanity(target: str, *, optimizer: str, lr: float, batch_size: int, checks: list[str] | None,
+               seed: int, progress: Callable[[str], None] | None = None) -> SanityResult:
+    probes = probes_module()
+    from advisor_probes.sanity import CHECKS, sanity_checks
+
+    t = probes.load_target(target)
+    return sanity_checks(t.model, t.data, t.loss_fn, optimizer=optimizer, lr=lr, batch_size=batch_size,
+                         checks=checks or CHECKS, seed=seed, progress=progress)
+
+
+def run_scaling(target: str, *, fractions: list[float], optimizer: str, lr: float, batch_size: int,
+                epochs: int, seed: int,
+                progress: Callable[[int, int, str], None] | None = None) -> DataScalingResult:
+    probes = probes_module()
+    from advisor_probes.data_scaling import data_scaling_probe
+
+    t = probes.load_target(target)
+    return data_scaling_probe(t.model, t.data, t.loss_fn, fractions=fractions, optimizer=optimizer, lr=lr,
+                              batch_size=batch_size, epochs=epochs, seed=seed, progress=progress)
 
 
 def run_probes(names: list[str], target: str, *, optimizer: str, seed: int,

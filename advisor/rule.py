@@ -42,6 +42,24 @@ class ParamEffect(_Frozen):
     range_expr: tuple[str, str] | None = None
 
 
+class VerdictEffect(_Frozen):
+    """A diagnosis: `name` holds; `evidence` may quote facts as {fact} or {fact:.0%}."""
+
+    name: str
+    rank: Annotated[int, Field(ge=0, le=100)]  # lower is reported first
+    severity: Severity = "warning"
+    evidence: Annotated[str, Field(min_length=5)]
+    exclusive: bool = False  # holds only when no other verdict does (e.g. "healthy")
+
+
+class StepEffect(_Frozen):
+    """One next step for a verdict, in the order the sources give."""
+
+    verdict: str
+    order: Annotated[int, Field(ge=1, le=100)]
+    text: Annotated[str, Field(min_length=5)]
+
+
 class SearchEffect(_Frozen):
     include: tuple[str, ...] = ()
     exclude: tuple[str, ...] = ()
@@ -73,6 +91,8 @@ class Rule:
     sets: Mapping[str, FactValue]
     advice: Advice | None
     search: SearchEffect | None
+    verdict: VerdictEffect | None
+    step: StepEffect | None
     file: str
     line: int
     order: int  # position in the whole KB: the last tie-breaker
@@ -119,6 +139,10 @@ class Rule:
             then["advice"] = self.advice.model_dump()
         if self.search:
             then["search"] = self.search.model_dump(exclude_defaults=True)
+        if self.verdict:
+            then["verdict"] = self.verdict.model_dump(exclude_defaults=True)
+        if self.step:
+            then["step"] = self.step.model_dump()
         return {
             "id": self.id,
             "source": list(self.source),

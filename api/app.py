@@ -13,7 +13,7 @@ from advisor import load_knowledge_base
 
 from . import errors
 from .limits import BodySizeLimit
-from .routers import health, recommend, rules
+from .routers import diagnose, health, recommend, rules
 from .settings import Settings, get_settings
 
 
@@ -37,10 +37,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.knowledge_base = kb
     app.state.settings = settings
     errors.install(app)
-    for router in (recommend.router, rules.router, health.router):
+    for router in (recommend.router, diagnose.router, rules.router, health.router):
         app.include_router(router)
     if settings.cors_origins:
         app.add_middleware(CORSMiddleware, allow_origins=list(settings.cors_origins),
                            allow_methods=["GET", "POST"], allow_headers=["*"])
-    app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
+    app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes,
+                       per_path={"/v1/diagnose": settings.max_history_bytes})
     return app

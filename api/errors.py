@@ -11,7 +11,7 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from advisor import AdvisorError, ProfileError, UnknownParameterError, UnknownRuleError
-from advisor.errors import FieldProblem
+from advisor.errors import FieldProblem, HistoryError
 from advisor.profile import problems_from_error_dicts
 
 log = logging.getLogger("advisor_api")
@@ -40,6 +40,11 @@ async def _profile(request: Request, exc: ProfileError) -> JSONResponse:
     return problem(422, f"{len(exc.problems)} invalid field(s)", list(exc.problems))
 
 
+async def _history(request: Request, exc: HistoryError) -> JSONResponse:
+    problems = [FieldProblem(("history", *p.location), p.message) for p in exc.problems]
+    return problem(422, str(exc).split("\n", 1)[0], problems)
+
+
 async def _not_found(request: Request, exc: AdvisorError) -> JSONResponse:
     return problem(404, str(exc))
 
@@ -60,6 +65,7 @@ async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
 def install(app: FastAPI) -> None:
     app.add_exception_handler(RequestValidationError, _validation)  # type: ignore[arg-type]
     app.add_exception_handler(ProfileError, _profile)  # type: ignore[arg-type]
+    app.add_exception_handler(HistoryError, _history)  # type: ignore[arg-type]
     app.add_exception_handler(UnknownRuleError, _not_found)  # type: ignore[arg-type]
     app.add_exception_handler(UnknownParameterError, _not_found)  # type: ignore[arg-type]
     app.add_exception_handler(AdvisorError, _advisor)  # type: ignore[arg-type]

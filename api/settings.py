@@ -13,6 +13,7 @@ class Settings(BaseSettings):
 
     rules_dir: Path | None = None  # None: the knowledge base shipped with the package
     max_body_bytes: int = 1_000_000
+    max_history_bytes: int = 16_000_000  # POST /v1/diagnose: step-level histories are large
     cors_origins: tuple[str, ...] = ()
 
 

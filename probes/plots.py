@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 
 from advisor.errors import MissingDependencyError
-from advisor.probe_results import BatchProbeResult, LRRangeResult
+from advisor.probe_results import BatchProbeResult, DataScalingResult, LRRangeResult
 
 
 def _pyplot():
@@ -77,4 +77,32 @@ def plot_memory(result: BatchProbeResult, path: str | Path) -> Path:
     ax.set_xlabel("batch size")
     ax.set_ylabel("peak memory of one step (MiB)")
     ax.set_title(f"batch-size memory probe on {result.device}: {result.status}")
+    return _save(plt, fig, ax, path)
+
+
+def plot_scaling(result: DataScalingResult, path: str | Path) -> Path:
+    """Validation (and train) loss vs training-set size on log-log axes, the fit extrapolated."""
+    plt = _pyplot()
+    fig, ax = plt.subplots(figsize=(7, 4.2))
+    n = np.array([p.samples for p in result.points], dtype=float)
+    ax.plot(n, [p.val_loss for p in result.points], "o", color="C0", label="validation loss (best epoch)")
+    ax.plot(n, [p.train_loss for p in result.points], "x", color="0.5", label="train loss at that epoch")
+    if result.status == "ok" and result.exponent is not None and result.coefficient is not None:
+        xs = np.geomspace(n.min(), n.max() * 4, 100)
+        a, b = result.coefficient, result.exponent
+        ax.plot(xs, a * xs ** -b, "-", color="C0", label=f"fit: {a:.3g} n^-{b:.3f}")
+        if result.exponent_interval:
+            lo, hi = result.exponent_interval
+            # The band pivots at the largest measured size: extrapolation uncertainty only.
+            pivot = n.max()
+            y0 = a * pivot ** -b
+            ax.fill_between(xs, y0 * (xs / pivot) ** -lo, y0 * (xs / pivot) ** -hi, where=xs >= pivot,
+                            color="C0", alpha=0.15, label="90% interval (2x, 4x data)")
+        for k in (2, 4):
+            ax.axvline(n.max() * k, color="0.8", ls=":", lw=1)
+    ax.set_xscale("log")
+    ax.set_yscale("log")
+    ax.set_xlabel("training samples")
+    ax.set_ylabel("loss")
+    ax.set_title(f"data scaling: {result.status}")
     return _save(plt, fig, ax, path)

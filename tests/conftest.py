@@ -20,6 +20,9 @@ EXAMPLES = sorted((ROOT / "examples").glob("*.yaml"))
 TEST_PROFILES = sorted((ROOT / "tests" / "profiles").glob("*.yaml"))
 ALL_PROFILES = EXAMPLES + TEST_PROFILES
 PROBE_CASES = sorted((ROOT / "tests" / "probe_cases").glob("*.yaml"))
+HISTORIES = sorted(p for d in ("histories", "histories/edge") for p in (ROOT / "tests" / d).iterdir()
+                   if p.suffix in (".csv", ".json"))
+DIAGNOSIS_CASES = sorted((ROOT / "tests" / "diagnosis_cases").glob("*.yaml"))
 
 
 @dataclass(frozen=True)

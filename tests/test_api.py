@@ -30,7 +30,7 @@ def _free_port() -> int:
 
 @pytest.fixture(scope="module")
 def server() -> Iterator[str]:
-    app = create_app(Settings(max_body_bytes=200_000))
+    app = create_app(Settings(max_body_bytes=200_000, max_history_bytes=3_000_000))
     port = _free_port()
     config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning")
     srv = uvicorn.Server(config)
@@ -144,3 +144,88 @@ def test_no_request_can_name_code(client: httpx.Client) -> None:
     # Conditions live only in the server's rules; a profile is data, validated field by field.
     body = base_profile(**{"model.family": "__import__('os').system('true')"})
     assert client.post("/v1/recommend", json=body).status_code == 422
+
+
+HISTORIES = Path(__file__).parent / "histories"
+
+
+def test_diagnose_bare_history_and_wrapped_request(client: httpx.Client) -> None:
+    keras = json.loads((HISTORIES / "lr_too_low.keras.json").read_text())
+    bare = client.post("/v1/diagnose", json=keras)
+    assert bare.status_code == 200 and bare.json()["verdicts"][0]["name"] == "lr_too_low"
+    hf = json.loads((HISTORIES / "healthy.trainer_state.json").read_text())
+    assert client.post("/v1/diagnose", json=hf).json()["verdicts"][0]["name"] == "healthy"
+    wrapped = client.post("/v1/diagnose", json={"history": keras, "profile": base_profile()})
+    assert wrapped.status_code == 200
+    assert wrapped.json()["verdicts"][0]["name"] == "lr_too_low"
+
+
+def test_diagnose_matches_the_library(client: httpx.Client) -> None:
+    from advisor.diagnosis import diagnose
+    from advisor.history import parse_history_json
+
+    rows = [{"epoch": i, "train_loss": 2 / (i + 1), "val_loss": 2 / (i + 1) + 0.05 * max(0, i - 5)}
+            for i in range(20)]
+    response = client.post("/v1/diagnose", json={"history": rows})
+    assert response.text == diagnose(parse_history_json(rows)).to_json()
+
+
+@pytest.mark.parametrize(("body", "loc"), [
+    ({"history": [{"epoch": 0, "loss": "abc"}]}, ["history", 0, "loss"]),
+    ({"history": [{"epoch": 0, "loss": 1.0}, {"epoch": 0, "loss": 2.0}]}, ["history", 1, "loss"]),
+    ({"history": [{"epoch": 0, "acc": 1.0}]}, ["history"]),
+    ({"history": [{"epoch": 0, "loss": 1.0}], "profile": {"task": "nope"}}, ["profile", "task"]),
+    ({"loss": [1, 2], "val_loss": [1]}, ["history"]),
+    ([], ["history"]),
+    ({}, ["history"]),
+    (5, ["history"]),
+    ({"history": [{"epoch": 0, "lösś": 1.0, "loss": "∞"}]}, ["history", 0, "loss"]),
+    ({"history": [{"epoch": 0, "loss": 10**400}]}, ["history", 0, "loss"]),
+    ({"history": [{"epoch": -(10**400), "loss": 1.0}]}, ["history", 0, "epoch"]),
+    ({"history": [[[[[[[[[[[[[[[[[[[[1]]]]]]]]]]]]]]]]]]]]}, ["history"]),
+])
+def test_diagnose_bad_input_is_422_with_locations(client: httpx.Client, body, loc) -> None:
+    response = client.post("/v1/diagnose", json=body)
+    assert response.status_code == 422, response.text
+    assert response.headers["content-type"] == "application/problem+json"
+    assert loc in [e["loc"] for e in response.json()["errors"]], response.json()
+
+
+def test_diagnose_edge_cases_are_200(client: httpx.Client) -> None:
+    rows = [{"epoch": i, "loss": 1e308, "val_loss": 1e308} for i in range(3)]
+    huge = client.post("/v1/diagnose", json=rows)
+    assert huge.status_code == 200
+    rows = [{"époque": 1, "epoch": i, "loss": 1.0 / (i + 1)} for i in range(4)]
+    unicode = client.post("/v1/diagnose", json=rows)
+    assert unicode.status_code == 200 and unicode.json()["history"]["ignored_columns"] == ["époque"]
+    one = client.post("/v1/diagnose", json=[{"epoch": 0, "loss": 1.0, "val_loss": 1.1}])
+    assert one.status_code == 200 and "diag.curve.too-short" in [a["id"] for a in one.json()["advice"]]
+    nan = client.post("/v1/diagnose", content=b'{"loss": [2, 1.5, NaN, NaN], "val_loss": [2, 1.6, NaN, NaN]}',
+                      headers={"content-type": "application/json"})
+    assert nan.status_code == 200 and nan.json()["verdicts"][0]["name"] == "diverged"
+
+
+def test_diagnose_body_limit_is_its_own(client: httpx.Client) -> None:
+    rows = [{"epoch": i, "loss": 1.0 / (i + 1), "val_loss": 1.1 / (i + 1)} for i in range(20_000)]
+    body = json.dumps(rows)
+    assert 200_000 < len(body) < 3_000_000  # over /v1/recommend's limit, under /v1/diagnose's
+    response = client.post("/v1/diagnose", content=body, headers={"content-type": "application/json"})
+    assert response.status_code == 200
+
+
+def test_a_200_mb_upload_is_refused_without_reading_it(client: httpx.Client) -> None:
+    size = 200 * 2**20
+
+    def chunks():
+        yield b"[" + b" " * (2**20 - 1)
+        for _ in range(size // 2**20 - 1):
+            yield b" " * 2**20
+
+    start = time.monotonic()
+    try:
+        response = client.post("/v1/diagnose", content=chunks(),
+                               headers={"content-type": "application/json", "content-length": str(size)})
+    except httpx.TransportError:
+        pytest.fail("the server should answer 413 before the body is sent")
+    assert response.status_code == 413 and response.json()["status"] == 413
+    assert time.monotonic() - start < 10

@@ -5,10 +5,14 @@ from __future__ import annotations
 import re
 
 import pytest
+import yaml
 
 from advisor import recommend
+from advisor.diagnosis import diagnose
+from advisor.history import load_history
+from advisor.probe_results import DataScalingResult, SanityResult
 
-from .conftest import ROOT
+from .conftest import DIAGNOSIS_CASES, HISTORIES, ROOT
 
 KNOWLEDGE_FILES = [ROOT / "docs" / "KNOWLEDGE.md", ROOT.parent / "shared" / "KNOWLEDGE.md"]
 
@@ -28,6 +32,18 @@ def fired(profiles, probe_cases) -> set[str]:
         out |= set(recommend(profile).fired)
     for case in probe_cases.values():
         out |= set(recommend(case.profile, case.probes).fired)
+    # Diagnosis rules: every history fixture, bare and with profiles that open profile-specific steps.
+    diagnosis_profiles = [None, profiles["cifar10-resnet-sgd"], profiles["lstm-sentiment"],
+                          profiles["tabular-mlp-adam"]]
+    for path in HISTORIES:
+        history = load_history(path)
+        for profile in diagnosis_profiles:
+            out |= set(diagnose(history, profile=profile).fired)
+    for path in DIAGNOSIS_CASES:
+        for doc in yaml.safe_load_all(path.read_text("utf-8")):
+            sanity = SanityResult.model_validate(doc["sanity"]) if "sanity" in doc else None
+            scaling = DataScalingResult.model_validate(doc["scaling"]) if "scaling" in doc else None
+            out |= set(diagnose(sanity=sanity, scaling=scaling).fired)
     return out
 
 

@@ -8,7 +8,7 @@ import traceback
 import typer
 
 from ..errors import AdvisorError
-from . import explain, probe, recommend, rules, serve, tune
+from . import diagnose, explain, probe, recommend, rules, serve, tune
 from .terminal import Terminal
 
 app = typer.Typer(
@@ -29,6 +29,7 @@ def _root(
 
 app.command("recommend")(recommend.command)
 app.command("explain")(explain.command)
+app.command("diagnose")(diagnose.command)
 app.add_typer(rules.app, name="rules")
 app.add_typer(probe.app, name="probe")
 app.command("tune")(tune.command)

@@ -6,12 +6,14 @@ from pathlib import Path
 
 import typer
 
+from ..diagnosis import diagnose
 from ..errors import ProbeError
-from ..probing import probes_module, run_batch, run_lr
+from ..probing import probes_module, run_batch, run_lr, run_sanity, run_scaling
 from .options import FORMAT, Format
 from .terminal import Terminal
 
-app = typer.Typer(help="Measure on your model: LR range test, batch-size memory probe.",
+app = typer.Typer(help="Measure on your model: LR range test, batch-size memory probe, sanity checks, "
+                  "data scaling.",
                   no_args_is_help=True)
 
 TARGET = typer.Option(..., "--target", "-t", help="package.module:function, file.py:function, "
@@ -67,6 +69,60 @@ def batch(
     _plot(plot, result, "plot_memory", terminal)
     if fmt is Format.table:
         terminal.batch_result(result)
+    else:
+        terminal.raw(result.model_dump_json(indent=2) + "\n")
+
+
+@app.command("sanity")
+def sanity(
+    target: str = TARGET,
+    optimizer: str = OPTIMIZER,
+    lr: float = typer.Option(1e-3, "--lr", help="Learning rate for the overfit, baseline and update checks."),
+    batch_size: int = typer.Option(16, "--batch-size", min=2, help="The one batch to overfit."),
+    checks: str | None = typer.Option(
+        None, "--checks", help="Comma-separated subset of: init_loss, overfit_batch, zero_input, "
+        "update_ratio, gradient_isolation."),
+    seed: int = SEED,
+    fmt: Format = FORMAT,
+) -> None:
+    """Sanity checks of the recipe: init loss, overfit one batch, zero-input baseline, update
+    ratio, gradient isolation - each pass/fail with what it measured."""
+    terminal = Terminal()
+    names = [c.strip() for c in checks.split(",") if c.strip()] if checks else None
+    with terminal.progress("sanity checks", total=None) as advance:
+        result = run_sanity(target, optimizer=optimizer, lr=lr, batch_size=batch_size, checks=names,
+                            seed=seed, progress=lambda name: advance(None, name))
+    if fmt is Format.table:
+        terminal.diagnosis(diagnose(sanity=result), f"{target} (sanity checks)")
+    else:
+        terminal.raw(result.model_dump_json(indent=2) + "\n")
+
+
+@app.command("data-scaling")
+def data_scaling(
+    target: str = TARGET,
+    fractions: str = typer.Option("0.1,0.2,0.4,0.8", "--fractions",
+                                  help="Fractions of the training data (after the held-out 20%)."),
+    optimizer: str = OPTIMIZER,
+    lr: float = typer.Option(1e-3, "--lr", help="Learning rate for each run."),
+    batch_size: int = typer.Option(32, "--batch-size", min=1),
+    epochs: int = typer.Option(30, "--epochs", min=1, help="Epochs per fraction (best validation kept)."),
+    seed: int = SEED,
+    fmt: Format = FORMAT,
+    plot: Path | None = PLOT,
+) -> None:
+    """Validation loss vs training-set size, a power-law fit, and what 2x / 4x data would buy."""
+    terminal = Terminal()
+    try:
+        values = [float(f) for f in fractions.split(",") if f.strip()]
+    except ValueError:
+        raise ProbeError(f"--fractions must be comma-separated numbers, got {fractions!r}") from None
+    with terminal.progress("data scaling", total=len(values)) as advance:
+        result = run_scaling(target, fractions=values, optimizer=optimizer, lr=lr, batch_size=batch_size,
+                             epochs=epochs, seed=seed, progress=lambda i, n, msg: advance(i, msg))
+    _plot(plot, result, "plot_scaling", terminal)
+    if fmt is Format.table:
+        terminal.diagnosis(diagnose(scaling=result), f"{target} (data scaling)")
     else:
         terminal.raw(result.model_dump_json(indent=2) + "\n")
 

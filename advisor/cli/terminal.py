@@ -12,7 +12,8 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from ..probe_results import BatchProbeResult, LRRangeResult
+from ..diagnosis import Diagnosis
+from ..probe_results import BatchProbeResult, DataScalingResult, LRRangeResult, SanityResult
 from ..recommendation import Recommendation
 from ..rule import Rule
 
@@ -109,6 +110,63 @@ class Terminal:
             if value is not None:
                 table.add_row(name, str(value))
         self.out.print(table)
+
+    def diagnosis(self, d: Diagnosis, title: str) -> None:
+        head = Text(f"Diagnosis of {title}", style="bold")
+        if d.history:
+            h = d.history
+            head += Text(f"  ({h['points']} points by {h['x']}, {h['format']}; "
+                         f"columns {', '.join(h['columns'])})", style="dim")
+        self.out.print(head)
+        for note in (d.history or {}).get("notes", []):
+            self.note(f"note: {note}")
+        if d.history and d.history["ignored_columns"]:
+            self.note("ignored columns: " + ", ".join(d.history["ignored_columns"]))
+        if d.sanity:
+            self.sanity_result(d.sanity)
+        if d.scaling:
+            self.scaling_result(d.scaling)
+        if not d.verdicts:
+            self.out.print(Text("No verdict: nothing the rules recognise (see the facts with -f json).",
+                                style="yellow"))
+        for i, v in enumerate(d.verdicts, start=1):
+            name = Text(v.name.replace("_", " "), style="bold " + _SEVERITY_STYLE[v.severity])
+            self.out.print(Text(f"{i}. ", style="bold") + name + Text(f"  ({v.severity})", style="dim"))
+            for e in v.evidence:
+                self.out.print(Text("   because ") + Text(e.text)
+                               + Text(f"  [{e.rule}; {', '.join(e.source)}]", style="dim"))
+            for step in v.next_steps:
+                self.out.print(Text(f"   {step.order}) ", style="green") + Text(step.text)
+                               + Text(f"  [{', '.join(step.source)}]", style="dim"))
+        for item in d.advice:
+            self.out.print(Text(f"{item.severity}: ", style=_SEVERITY_STYLE[item.severity]) + Text(item.text)
+                           + Text(f"  [{', '.join(item.source)}]", style="dim"))
+
+    def sanity_result(self, r: SanityResult) -> None:
+        table = Table(title="Sanity checks", title_justify="left")
+        for col in ("check", "result", "measured"):
+            table.add_column(col, overflow="fold")
+        styles = {"pass": "green", "fail": "bold red", "skipped": "dim"}
+        for c in r.checks:
+            table.add_row(c.name, Text(c.status, style=styles[c.status]), c.detail)
+        self.out.print(table)
+
+    def scaling_result(self, r: DataScalingResult) -> None:
+        table = Table(title=f"Data scaling ({r.status}{': ' + r.reason if r.reason else ''})",
+                      title_justify="left")
+        for col in ("fraction", "samples", "train loss", "val loss"):
+            table.add_column(col, justify="right")
+        for p in r.points:
+            table.add_row(f"{p.fraction:g}", str(p.samples), f"{p.train_loss:.4g}", f"{p.val_loss:.4g}")
+        self.out.print(table)
+        if r.exponent is not None and r.exponent_interval and r.gain_2x_interval and r.gain_4x_interval:
+            lo, hi = r.exponent_interval
+            self.out.print(f"val_loss ≈ {r.coefficient:.3g} · n^-{r.exponent:.3f}  "
+                           f"(exponent 90% interval [{lo:.3f}, {hi:.3f}], R² {r.r_squared:.3f})")
+            g2, g4 = r.gain_2x_interval, r.gain_4x_interval
+            self.out.print(f"predicted val-loss reduction: 2x data {r.gain_2x:.1%} "
+                           f"[{g2[0]:.1%}, {g2[1]:.1%}], "
+                           f"4x data {r.gain_4x:.1%} [{g4[0]:.1%}, {g4[1]:.1%}]")
 
     def recommendation(self, rec: Recommendation, title: str) -> None:
         facts = ", ".join(f"{k}={v}" for k, v in rec.facts.items())

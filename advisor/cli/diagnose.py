@@ -1,0 +1,73 @@
+"""`advisor diagnose HISTORY`: ranked verdicts on a training run, each with its next steps."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TypeVar
+
+import typer
+from pydantic import BaseModel, ValidationError
+
+from ..diagnosis import diagnose
+from ..errors import InputFileError
+from ..history import ALIASES, load_history
+from ..probe_results import DataScalingResult, SanityResult
+from ..profile import load_profile
+from ..yamlio import dump_yaml
+from .options import FORMAT, RULES_DIR, Format, knowledge_base
+from .terminal import Terminal
+
+_COLUMNS_HELP = "; ".join(f"{name}: {', '.join(names)}" for name, names in ALIASES.items())
+M = TypeVar("M", bound=BaseModel)
+
+
+def command(
+    history: Path | None = typer.Argument(
+        None,
+        dir_okay=False,
+        help="Per-epoch history: CSV/TSV (plain, Lightning CSVLogger), Keras History JSON, "
+        f"HF trainer_state.json. Columns (case-insensitive): epoch or step; {_COLUMNS_HELP}.",
+    ),
+    profile: Path | None = typer.Option(
+        None, "--profile", "-P", dir_okay=False, help="The run's profile: more specific next steps."
+    ),
+    sanity: Path | None = typer.Option(
+        None, "--sanity", dir_okay=False, help="JSON from `advisor probe sanity -f json`."
+    ),
+    scaling: Path | None = typer.Option(
+        None, "--scaling", dir_okay=False, help="JSON from `advisor probe data-scaling -f json`."
+    ),
+    fmt: Format = FORMAT,
+    rules_dir: Path | None = RULES_DIR,
+) -> None:
+    """Diagnose a training run: diverged, LR too high/low, under/overfitting, plateau, ..."""
+    if history is None and sanity is None and scaling is None:
+        raise InputFileError("give a history file, or --sanity / --scaling results to diagnose")
+    kb = knowledge_base(rules_dir)
+    result = diagnose(
+        load_history(history) if history else None,
+        profile=load_profile(profile) if profile else None,
+        sanity=_load_model(sanity, SanityResult) if sanity else None,
+        scaling=_load_model(scaling, DataScalingResult) if scaling else None,
+        kb=kb,
+    )
+    terminal = Terminal()
+    if fmt is Format.json:
+        terminal.raw(result.to_json())
+    elif fmt is Format.yaml:
+        terminal.raw(dump_yaml(result.to_dict()))
+    else:
+        terminal.diagnosis(result, str(history or sanity or scaling))
+
+
+def _load_model(path: Path, model: type[M]) -> M:
+    try:
+        return model.model_validate_json(path.read_bytes())
+    except FileNotFoundError:
+        raise InputFileError(f"{path}: no such file") from None
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(p) for p in first["loc"]) or "(root)"
+        raise InputFileError(
+            f"{path}: not a {model.__name__} ({exc.error_count()} problem(s); first: {where}: {first['msg']})"
+        ) from None
