@@ -33,7 +33,9 @@ class CurveFeatures(BaseModel):
     train_up_frac: float | None = None  # share of moves where the train loss rose > 2%
     train_rise: float | None = None  # how far the end lies above the best train loss, relative
     train_max_rise: float | None = None  # largest epoch-to-epoch rise, in units of the first loss
-    train_peak: float | None = None  # largest train loss / final train loss
+    # Largest train loss / best validation loss: how far above anything attainable the loss went
+    # (vs the final train loss, a run that fits its data to ~0 would look like an explosion).
+    train_peak: float | None = None
     train_linearity: float | None = None  # loss drop per epoch over the last third / over the run
     train_improve_end: float | None = None  # relative improvement over the last third
     train_end: float | None = None  # final train loss (median of the last three points)
@@ -81,6 +83,8 @@ def curve_features(history: History) -> CurveFeatures:
         out["flat_frac"] = _r(_flat_frac(monitored))
     if len(train) >= 3 and len(val) >= 3:
         out |= _gap_features(history)
+        if min(val) > 0:
+            out["train_peak"] = _r(max(train) / min(val))
     lrs = [v for _, v in history.series("lr") if math.isfinite(v) and v > 0]
     if len(lrs) >= 2:
         out["lr_decay"] = _r(lrs[-1] / lrs[0])
@@ -107,7 +111,8 @@ def _train_features(y: Sequence[float]) -> dict[str, float]:
     third = max(1, n // 3)
     rises = sum(1 for a, b in itertools.pairwise(y) if b > a * (1 + _RISE) + 1e-12)
     whole_rate = (start - end) / (n - 1)
-    last_rate = (y[-third - 1] - end) / third
+    mark = _around(y, n - third - 1)  # where the last third starts, read through the noise
+    last_rate = (mark - end) / third
     return {
         "train_drop": _r(1 - end / start) if start > 0 else 0.0,
         "train_up_frac": _r(rises / (n - 1)),
@@ -116,15 +121,17 @@ def _train_features(y: Sequence[float]) -> dict[str, float]:
         "train_max_rise": _r(max(b - a for a, b in itertools.pairwise(y)) / start)
         if start > 0 and n > 2
         else 0.0,
-        "train_peak": _r(max(y) / end) if end > 0 else 0.0,
         # ~1 for a straight line (LR too low), ~0 for a curve that saturated.
         "train_linearity": _r(last_rate / whole_rate) if whole_rate > 0 else 0.0,
-        "train_improve_end": _r(1 - end / y[-third - 1]) if y[-third - 1] > 0 else 0.0,
+        "train_improve_end": _r(1 - end / mark) if mark > 0 else 0.0,
         "train_end": _r(end),
     }
 
 
-def _val_features(y: Sequence[float]) -> dict[str, float]:
+def _val_features(raw: Sequence[float]) -> dict[str, float]:
+    # Validation losses are noisy epoch to epoch; the minimum of a noisy series is biased low, so
+    # best / rise are read on a centred running median.
+    y = _running_median(raw, 5) if len(raw) >= 7 else list(raw)
     n = len(y)
     best_i = min(range(n), key=y.__getitem__)
     best, end = y[best_i], _tail(y)
@@ -132,7 +139,7 @@ def _val_features(y: Sequence[float]) -> dict[str, float]:
     return {
         "val_best_at": _r(best_i / (n - 1)),
         "val_rise": _r((end - best) / abs(best)) if best else 0.0,
-        "val_improve_end": _r(1 - end / y[-third - 1]) if y[-third - 1] > 0 else 0.0,
+        "val_improve_end": _r(1 - end / y[n - third - 1]) if y[n - third - 1] > 0 else 0.0,
     }
 
 
@@ -163,6 +170,15 @@ def _flat_frac(y: Sequence[float]) -> float:
         if best > final * (1 + _IMPROVED) + 1e-12:
             start = i + 1
     return (len(y) - 1 - min(start, len(y) - 1)) / (len(y) - 1)
+
+
+def _around(values: Sequence[float], i: int) -> float:
+    return statistics.median(values[max(0, i - 1) : i + 2])
+
+
+def _running_median(values: Sequence[float], width: int) -> list[float]:
+    half = width // 2
+    return [statistics.median(values[max(0, i - half) : i + half + 1]) for i in range(len(values))]
 
 
 def _finite_prefix(values: Sequence[float]) -> list[float]:

@@ -125,7 +125,7 @@ _SPECS = (
     FactSpec("curve_train_up_frac", "float", "share of epochs where the train loss rose > 2%"),
     FactSpec("curve_train_rise", "float", "end of the train loss above its best, relative"),
     FactSpec("curve_train_max_rise", "float", "largest epoch-to-epoch train-loss rise / first loss"),
-    FactSpec("curve_train_peak", "float", "largest train loss / final train loss"),
+    FactSpec("curve_train_peak", "float", "largest train loss / best validation loss"),
     FactSpec("curve_train_linearity", "float", "train loss drop rate, last third / whole run"),
     FactSpec("curve_train_improve_end", "float", "relative train-loss improvement in the last third"),
     FactSpec("curve_train_end", "float", "final train loss"),

@@ -126,7 +126,7 @@ class Terminal:
             self.sanity_result(d.sanity)
         if d.scaling:
             self.scaling_result(d.scaling)
-        if not d.verdicts:
+        if not d.verdicts and not d.advice:
             self.out.print(Text("No verdict: nothing the rules recognise (see the facts with -f json).",
                                 style="yellow"))
         for i, v in enumerate(d.verdicts, start=1):
