@@ -35,22 +35,38 @@ def profile_for(rows: list[dict[str, float]]):
     """What `--profile` would say about the run: a 10-class digits or 2-class moons classifier
     (cross-entropy), or a regression (MSE) when no accuracy was logged."""
     if "val_acc" not in rows[0] and "val_loss" in rows[0] and rows[0].get("train_loss", 0) > 3:
-        return parse_profile({"task": "regression", "loss": {"name": "mse"},
-                              "data": {"modality": "tabular", "num_samples": 1000},
-                              "model": {"family": "mlp"}})
+        return parse_profile(
+            {
+                "task": "regression",
+                "loss": {"name": "mse"},
+                "data": {"modality": "tabular", "num_samples": 1000},
+                "model": {"family": "mlp"},
+            }
+        )
     classes = 10 if rows[0]["train_loss"] > 1.2 else 2
-    return parse_profile({"task": "classification", "data": {"modality": "tabular", "num_samples": 1400,
-                          "num_classes": classes}, "model": {"family": "mlp"}})
+    return parse_profile(
+        {
+            "task": "classification",
+            "data": {"modality": "tabular", "num_samples": 1400, "num_classes": classes},
+            "model": {"family": "mlp"},
+        }
+    )
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--seeds", default="0,1,2,3", help="0 = the committed fixtures' recipes")
-    parser.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "results" / "diagnosis_confusion.json")
+    parser.add_argument(
+        "--out", type=Path, default=ROOT / "benchmarks" / "results" / "diagnosis_confusion.json"
+    )
     args = parser.parse_args()
     seeds = [int(s) for s in args.seeds.split(",")]
     pairs: dict[str, list[tuple[str, str]]] = {
-        "calibration": [], "held-out": [], "calibration, with --profile": [], "held-out, with --profile": []}
+        "calibration": [],
+        "held-out": [],
+        "calibration, with --profile": [],
+        "held-out, with --profile": [],
+    }
     rows = []
     for seed in seeds:
         start = time.perf_counter()
@@ -63,10 +79,19 @@ def main() -> None:
             split = "calibration" if seed == 0 else "held-out"
             pairs[split].append((regime(name), top))
             pairs[f"{split}, with --profile"].append((regime(name), with_profile))
-            rows.append({"seed": seed, "run": name, "expected": regime(name), "top": top,
-                         "top_with_profile": with_profile})
-        print(f"seed {seed}: {len(runs)} runs trained and diagnosed in {time.perf_counter() - start:.1f} s",
-              file=sys.stderr)
+            rows.append(
+                {
+                    "seed": seed,
+                    "run": name,
+                    "expected": regime(name),
+                    "top": top,
+                    "top_with_profile": with_profile,
+                }
+            )
+        print(
+            f"seed {seed}: {len(runs)} runs trained and diagnosed in {time.perf_counter() - start:.1f} s",
+            file=sys.stderr,
+        )
     for split, items in pairs.items():
         if not items:
             continue
