@@ -9,6 +9,13 @@ from .errors import MissingDependencyError
 from .probe_results import BatchProbeResult, DataScalingResult, LRRangeResult, ProbeResults, SanityResult
 
 PROBE_NAMES = ("lr", "batch")
+# Built-in probe targets (torch-free names -> import specs): the CLI accepts them by name and
+# they are the server's default allow-list.
+BUILTIN_TARGETS = {
+    "digits-mlp": "advisor_probes.examples:digits_mlp",
+    "digits-cnn": "advisor_probes.examples:digits_cnn",
+    "lstm": "advisor_probes.examples:lstm_sequences",
+}
 
 
 def probes_module() -> Any:

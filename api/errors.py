@@ -12,18 +12,37 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from advisor import AdvisorError, ProfileError, UnknownParameterError, UnknownRuleError
 from advisor.errors import FieldProblem, HistoryError
+from advisor.job_store import JobConflictError, JobNotFoundError, JobStoreError
 from advisor.profile import problems_from_error_dicts
 
 log = logging.getLogger("advisor_api")
+PROBLEM_SCHEMA: dict[str, Any] = {
+    "title": "Problem",
+    "type": "object",
+    "description": "RFC 9457 problem details; `errors` lists field problems on 422.",
+    "required": ["type", "title", "status", "detail"],
+    "properties": {
+        "type": {"type": "string"},
+        "title": {"type": "string"},
+        "status": {"type": "integer"},
+        "detail": {"type": "string"},
+        "errors": {"type": "array", "items": {"type": "object", "required": ["loc", "path", "msg"], "properties": {
+            "loc": {"type": "array", "items": {"anyOf": [{"type": "string"}, {"type": "integer"}]}},
+            "path": {"type": "string"},
+            "msg": {"type": "string"},
+        }}},
+    },
+}
 PROBLEM_JSON = "application/problem+json"
-_TITLES = {400: "Bad Request", 404: "Not Found", 405: "Method Not Allowed",
+TITLES = {400: "Bad Request", 401: "Unauthorized", 404: "Not Found", 405: "Method Not Allowed",
+           409: "Conflict", 503: "Service Unavailable",
            413: "Content Too Large", 415: "Unsupported Media Type",
            422: "Unprocessable Content", 500: "Internal Server Error"}
 
 
 def problem(status: int, detail: str, errors: list[FieldProblem] | None = None,
             headers: dict[str, str] | None = None) -> JSONResponse:
-    body: dict[str, Any] = {"type": "about:blank", "title": _TITLES.get(status, "Error"),
+    body: dict[str, Any] = {"type": "about:blank", "title": TITLES.get(status, "Error"),
                             "status": status, "detail": detail}
     if errors is not None:
         body["errors"] = [{"loc": list(p.location), "path": p.path, "msg": p.message}
@@ -49,6 +68,15 @@ async def _not_found(request: Request, exc: AdvisorError) -> JSONResponse:
     return problem(404, str(exc))
 
 
+async def _conflict(request: Request, exc: AdvisorError) -> JSONResponse:
+    return problem(409, str(exc))
+
+
+async def _unavailable(request: Request, exc: AdvisorError) -> JSONResponse:
+    log.error("job store unavailable: %s", exc)
+    return problem(503, "the job store is unavailable; see /readyz")
+
+
 async def _advisor(request: Request, exc: AdvisorError) -> JSONResponse:
     return problem(400, str(exc))
 
@@ -68,6 +96,9 @@ def install(app: FastAPI) -> None:
     app.add_exception_handler(HistoryError, _history)  # type: ignore[arg-type]
     app.add_exception_handler(UnknownRuleError, _not_found)  # type: ignore[arg-type]
     app.add_exception_handler(UnknownParameterError, _not_found)  # type: ignore[arg-type]
+    app.add_exception_handler(JobNotFoundError, _not_found)  # type: ignore[arg-type]
+    app.add_exception_handler(JobConflictError, _conflict)  # type: ignore[arg-type]
+    app.add_exception_handler(JobStoreError, _unavailable)  # type: ignore[arg-type]
     app.add_exception_handler(AdvisorError, _advisor)  # type: ignore[arg-type]
     app.add_exception_handler(StarletteHTTPException, _http)  # type: ignore[arg-type]
     app.add_exception_handler(Exception, _unexpected)

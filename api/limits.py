@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 from typing import Any
 
@@ -62,3 +63,55 @@ class BodySizeLimit:
             (b"connection", b"close"),
         ]})
         await send({"type": "http.response.body", "body": body})
+
+
+async def _problem(send: Any, status: int, title: str, detail: str) -> None:
+    body = json.dumps({"type": "about:blank", "title": title, "status": status, "detail": detail}).encode()
+    await send({"type": "http.response.start", "status": status, "headers": [
+        (b"content-type", b"application/problem+json"), (b"content-length", str(len(body)).encode())]})
+    await send({"type": "http.response.body", "body": body})
+
+
+class JsonBodiesOnly:
+    """415 for a request body that is not JSON (every body this API takes is JSON)."""
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Any, send: Any) -> None:
+        if scope["type"] == "http" and scope.get("method") in ("POST", "PUT", "PATCH"):
+            headers = dict(scope.get("headers") or ())
+            ctype = headers.get(b"content-type", b"").split(b";")[0].strip().lower()
+            has_body = headers.get(b"content-length", b"0") != b"0" or b"transfer-encoding" in headers
+            if (ctype or has_body) and not (ctype == b"application/json" or ctype.endswith(b"+json")):
+                shown = ctype.decode("latin-1") or "none"
+                await _problem(send, 415, "Unsupported Media Type",
+                               f"request bodies must be application/json, got {shown}")
+                return
+        await self.app(scope, receive, send)
+
+
+class RequestTimeout:
+    """503 when a request takes longer than `seconds` (a sync handler's thread may run on)."""
+
+    def __init__(self, app: Any, seconds: float) -> None:
+        self.app = app
+        self.seconds = seconds
+
+    async def __call__(self, scope: Scope, receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = False
+
+        async def tracking_send(message: dict[str, Any]) -> None:
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await asyncio.wait_for(self.app(scope, receive, tracking_send), self.seconds)
+        except TimeoutError:
+            if not started:
+                await _problem(send, 503, "Service Unavailable",
+                               f"the request took longer than {self.seconds:g} s")

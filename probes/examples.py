@@ -64,10 +64,3 @@ def lstm_sequences() -> tuple[nn.Module, TensorDataset, nn.Module]:
     """A one-layer LSTM classifying synthetic sequences."""
     torch.manual_seed(0)
     return SequenceClassifier(), synthetic_sequences(), nn.CrossEntropyLoss()
-
-
-BUILTIN = {
-    "digits-mlp": "advisor_probes.examples:digits_mlp",
-    "digits-cnn": "advisor_probes.examples:digits_cnn",
-    "lstm": "advisor_probes.examples:lstm_sequences",
-}

@@ -10,8 +10,7 @@ from torch import nn
 
 from advisor.errors import ProbeError
 from advisor.imports import ImportSpecError, import_callable
-
-from .examples import BUILTIN
+from advisor.probing import BUILTIN_TARGETS as BUILTIN
 
 
 @dataclass(frozen=True)

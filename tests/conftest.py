@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 import shutil
-from collections.abc import Callable
+import socket
+import threading
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -34,6 +38,41 @@ class ProbeCase:
 def load_probe_case(path: Path) -> ProbeCase:
     raw = yaml.safe_load(path.read_text(encoding="utf-8"))
     return ProbeCase(parse_profile(raw["profile"]), raw["probes"])
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@contextmanager
+def serve_in_thread(app: Any) -> Iterator[str]:
+    """A real uvicorn server on a free loopback port (lifespan included); yields its base URL."""
+    import uvicorn
+
+    port = _free_port()
+    srv = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=srv.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 10
+    while not srv.started:
+        assert time.monotonic() < deadline, "server did not start"
+        time.sleep(0.02)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        srv.should_exit = True
+        thread.join(timeout=10)
+
+
+@pytest.fixture(autouse=True)
+def _job_db_in_tmp(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Apps built from the environment keep their job database out of the working tree."""
+    from advisor_api.settings import get_settings
+
+    monkeypatch.setenv("ADVISOR_JOB_DB", str(tmp_path_factory.mktemp("jobs") / "jobs.sqlite"))
+    get_settings.cache_clear()
 
 
 @pytest.fixture(scope="session")

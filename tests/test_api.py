@@ -3,15 +3,12 @@
 from __future__ import annotations
 
 import json
-import socket
-import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
 import pytest
-import uvicorn
 import yaml
 
 from advisor import recommend
@@ -19,30 +16,15 @@ from advisor_api import create_app
 from advisor_api.dependencies import get_knowledge_base
 from advisor_api.settings import Settings
 
-from .conftest import EXAMPLES, base_profile
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+from .conftest import EXAMPLES, base_profile, serve_in_thread
 
 
 @pytest.fixture(scope="module")
-def server() -> Iterator[str]:
-    app = create_app(Settings(max_body_bytes=200_000, max_history_bytes=3_000_000))
-    port = _free_port()
-    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning")
-    srv = uvicorn.Server(config)
-    thread = threading.Thread(target=srv.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not srv.started:
-        assert time.monotonic() < deadline, "server did not start"
-        time.sleep(0.02)
-    yield f"http://127.0.0.1:{port}"
-    srv.should_exit = True
-    thread.join(timeout=5)
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    app = create_app(Settings(max_body_bytes=200_000, max_history_bytes=3_000_000, job_slots=0,
+                              job_db=tmp_path_factory.mktemp("api") / "jobs.sqlite"))
+    with serve_in_thread(app) as url:
+        yield url
 
 
 @pytest.fixture(scope="module")

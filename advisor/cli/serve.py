@@ -13,8 +13,11 @@ def command(
         False, "--proxy-headers", help="Trust X-Forwarded-* (only behind your own proxy)."
     ),
 ) -> None:
-    """Serve the HTTP API (POST /v1/recommend, GET /v1/rules, /docs)."""
+    """Serve the HTTP API (/v1/recommend, /v1/diagnose, /v1/probe-jobs, /metrics, /docs).
+
+    Settings come from ADVISOR_* environment variables (see the README). The app writes one JSON
+    access-log line per request itself, so uvicorn's own access log is off."""
     import uvicorn
 
     uvicorn.run("advisor_api.app:create_app", factory=True, host=host, port=port,
-                workers=workers, proxy_headers=proxy_headers, log_level="info")
+                workers=workers, proxy_headers=proxy_headers, log_level="info", access_log=False)

@@ -10,7 +10,7 @@ from fastapi.responses import Response
 from pydantic import ValidationError
 
 from advisor import KnowledgeBase
-from advisor.diagnosis import DiagnoseRequest, Diagnosis, diagnose_request, request_from_payload
+from advisor.diagnosis import Diagnosis, diagnose_request, request_from_payload
 
 from ..dependencies import get_knowledge_base
 
@@ -35,7 +35,7 @@ _BODY_DOC = (
                 "application/json": {
                     "schema": {
                         "anyOf": [
-                            DiagnoseRequest.model_json_schema(ref_template="#/components/schemas/{model}"),
+                            {"$ref": "#/components/schemas/DiagnoseRequest"},
                             {"type": "array", "items": {"type": "object"}},
                             {"type": "object"},
                         ]

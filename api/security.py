@@ -1,0 +1,32 @@
+"""Optional API-key access (`X-API-Key`), checked in constant time against the configured keys."""
+
+from __future__ import annotations
+
+import hmac
+from typing import Annotated
+
+from fastapi import Depends, HTTPException, Request
+from fastapi.security import APIKeyHeader
+
+_header = APIKeyHeader(name="X-API-Key", auto_error=False,
+                       description="Needed on job endpoints when the server has API keys configured.")
+
+
+def _valid(given: str | None, keys: tuple[str, ...]) -> bool:
+    if not given:
+        return False
+    candidate = given.encode()
+    # Compare against every key (no early exit) so timing says nothing about which one matched.
+    matched = False
+    for key in keys:
+        matched |= hmac.compare_digest(candidate, key.encode())
+    return matched
+
+
+def require_key(request: Request, key: Annotated[str | None, Depends(_header)]) -> None:
+    """401 unless the request carries one of the configured keys. Attached to routes only when
+    keys are configured, so the OpenAPI schema says exactly which routes need one."""
+    keys = request.app.state.settings.api_keys
+    if keys and not _valid(key, keys):
+        raise HTTPException(401, "a valid X-API-Key header is required", headers={"WWW-Authenticate": "ApiKey"})
+
