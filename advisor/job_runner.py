@@ -8,6 +8,7 @@ failed; a cancelled job's worker is killed and the job marked cancelled.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import signal
@@ -31,8 +32,16 @@ class _Running:
 
 
 class JobRunner:
-    def __init__(self, store: JobStore, targets: Mapping[str, str], *, slots: int = 1,
-                 timeout_s: float = 600.0, memory_mb: int = 4096, poll_s: float = 0.2) -> None:
+    def __init__(
+        self,
+        store: JobStore,
+        targets: Mapping[str, str],
+        *,
+        slots: int = 1,
+        timeout_s: float = 600.0,
+        memory_mb: int = 4096,
+        poll_s: float = 0.2,
+    ) -> None:
         self.store = store
         self.targets = dict(targets)
         self.slots = slots
@@ -77,8 +86,11 @@ class JobRunner:
             code = running.process.poll()
             if code is not None:
                 del self._running[running.job_id]
-                why = (f"the worker process died (signal {-code})" if code < 0
-                       else f"the worker process exited with status {code} without a result")
+                why = (
+                    f"the worker process died (signal {-code})"
+                    if code < 0
+                    else f"the worker process exited with status {code} without a result"
+                )
                 self.store.finish(running.job_id, "failed", error=why)  # no-op if it recorded one
                 continue
             job = self.store.get(running.job_id)
@@ -89,8 +101,11 @@ class JobRunner:
             elif now > running.deadline:
                 self._kill(running)
                 del self._running[running.job_id]
-                self.store.finish(running.job_id, "failed",
-                                  error=f"timed out after {self.timeout_s:g} s (the wall-clock limit)")
+                self.store.finish(
+                    running.job_id,
+                    "failed",
+                    error=f"timed out after {self.timeout_s:g} s (the wall-clock limit)",
+                )
         while len(self._running) < self.slots:
             job = self.store.claim_next()
             if job is None:
@@ -100,9 +115,23 @@ class JobRunner:
                 self.store.finish(job.id, "failed", error=f"target {job.target!r} is no longer allowed")
                 continue
             process = subprocess.Popen(
-                [sys.executable, "-m", "advisor.job_worker", "--db", str(self.store.path), "--job", job.id,
-                 "--target", spec, "--memory-mb", str(self.memory_mb), "--parent-pid", str(os.getpid())],
-                stdin=subprocess.DEVNULL, env={**os.environ, "OMP_NUM_THREADS": "1"},
+                [
+                    sys.executable,
+                    "-m",
+                    "advisor.job_worker",
+                    "--db",
+                    str(self.store.path),
+                    "--job",
+                    job.id,
+                    "--target",
+                    spec,
+                    "--memory-mb",
+                    str(self.memory_mb),
+                    "--parent-pid",
+                    str(os.getpid()),
+                ],
+                stdin=subprocess.DEVNULL,
+                env={**os.environ, "OMP_NUM_THREADS": "1"},
             )
             self.store.set_worker(job.id, process.pid)
             self._running[job.id] = _Running(job.id, process, time.monotonic() + self.timeout_s)
@@ -122,7 +151,5 @@ class JobRunner:
         running.process.wait(timeout=10)
 
     def _record_safely(self, job_id: str, status: str, error: str) -> None:
-        try:
+        with contextlib.suppress(JobStoreError):  # shutting down: the restart recovery covers it
             self.store.finish(job_id, status, error=error)  # type: ignore[arg-type]
-        except JobStoreError:
-            pass

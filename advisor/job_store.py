@@ -132,9 +132,11 @@ class JobStore:
         job_id = uuid.uuid4().hex
         with self._write() as db:
             seq = db.execute("SELECT COALESCE(MAX(seq), 0) + 1 FROM jobs").fetchone()[0]
-            db.execute("INSERT INTO jobs (id, seq, target, probe, options, status, created_at) "
-                       "VALUES (?, ?, ?, ?, ?, 'queued', ?)",
-                       (job_id, seq, target, probe, json.dumps(options), time.time()))
+            db.execute(
+                "INSERT INTO jobs (id, seq, target, probe, options, status, created_at) "
+                "VALUES (?, ?, ?, ?, ?, 'queued', ?)",
+                (job_id, seq, target, probe, json.dumps(options), time.time()),
+            )
         return self.get(job_id)
 
     def get(self, job_id: str) -> Job:
@@ -160,8 +162,10 @@ class JobStore:
             row = db.execute("SELECT id FROM jobs WHERE status = 'queued' ORDER BY seq LIMIT 1").fetchone()
             if row is None:
                 return None
-            db.execute("UPDATE jobs SET status = 'running', started_at = ?, message = 'starting' "
-                       "WHERE id = ?", (time.time(), row[0]))
+            db.execute(
+                "UPDATE jobs SET status = 'running', started_at = ?, message = 'starting' WHERE id = ?",
+                (time.time(), row[0]),
+            )
         return self.get(row[0])
 
     def set_worker(self, job_id: str, pid: int) -> None:
@@ -170,19 +174,36 @@ class JobStore:
 
     def progress(self, job_id: str, fraction: float, message: str) -> None:
         with self._write() as db:
-            db.execute("UPDATE jobs SET progress = ?, message = ? WHERE id = ? AND status = 'running'",
-                       (max(0.0, min(1.0, fraction)), message[:200], job_id))
+            db.execute(
+                "UPDATE jobs SET progress = ?, message = ? WHERE id = ? AND status = 'running'",
+                (max(0.0, min(1.0, fraction)), message[:200], job_id),
+            )
 
-    def finish(self, job_id: str, status: JobStatus, *, result: dict[str, Any] | None = None,
-               error: str | None = None, only_if_running: bool = True) -> bool:
+    def finish(
+        self,
+        job_id: str,
+        status: JobStatus,
+        *,
+        result: dict[str, Any] | None = None,
+        error: str | None = None,
+        only_if_running: bool = True,
+    ) -> bool:
         """Record the end of a job; False if it had already ended (first writer wins)."""
         with self._write() as db:
             cur = db.execute(
                 "UPDATE jobs SET status = ?, result = ?, error = ?, finished_at = ?, "
                 "progress = CASE WHEN ? = 'succeeded' THEN 1.0 ELSE progress END, message = ? "
                 "WHERE id = ?" + (" AND status = 'running'" if only_if_running else ""),
-                (status, json.dumps(result) if result is not None else None, error, time.time(), status,
-                 status, job_id))
+                (
+                    status,
+                    json.dumps(result) if result is not None else None,
+                    error,
+                    time.time(),
+                    status,
+                    status,
+                    job_id,
+                ),
+            )
             return cur.rowcount == 1
 
     def request_cancel(self, job_id: str) -> Job:
@@ -193,11 +214,15 @@ class JobStore:
                 raise JobNotFoundError(job_id)
             status = row[0]
             if status == "queued":
-                db.execute("UPDATE jobs SET status = 'cancelled', finished_at = ?, message = 'cancelled' "
-                           "WHERE id = ?", (time.time(), job_id))
+                db.execute(
+                    "UPDATE jobs SET status = 'cancelled', finished_at = ?, message = 'cancelled' "
+                    "WHERE id = ?",
+                    (time.time(), job_id),
+                )
             elif status == "running":
-                db.execute("UPDATE jobs SET cancel_requested = 1, message = 'cancelling' WHERE id = ?",
-                           (job_id,))
+                db.execute(
+                    "UPDATE jobs SET cancel_requested = 1, message = 'cancelling' WHERE id = ?", (job_id,)
+                )
             elif status != "cancelled":
                 raise JobConflictError(f"probe job {job_id!r} already {status}; nothing to cancel")
         return self.get(job_id)
@@ -210,8 +235,11 @@ class JobStore:
     def recover(self) -> int:
         """After a restart: jobs left running by a dead server are failed (documented choice)."""
         with self._write() as db:
-            cur = db.execute("UPDATE jobs SET status = 'failed', error = ?, finished_at = ?, "
-                             "message = 'failed' WHERE status = 'running'", (RESTART_REASON, time.time()))
+            cur = db.execute(
+                "UPDATE jobs SET status = 'failed', error = ?, finished_at = ?, "
+                "message = 'failed' WHERE status = 'running'",
+                (RESTART_REASON, time.time()),
+            )
             return cur.rowcount
 
     def check_writable(self) -> None:

@@ -8,6 +8,7 @@ if the job is still running - a job cancelled or failed meanwhile is never overw
 from __future__ import annotations
 
 import argparse
+import contextlib
 import ctypes
 import os
 import resource
@@ -25,10 +26,9 @@ _PR_SET_PDEATHSIG = 1
 
 def _die_with_parent(parent: int) -> None:
     if sys.platform.startswith("linux"):
-        try:
+        # Without libc the supervisor's restart recovery still holds.
+        with contextlib.suppress(OSError):
             ctypes.CDLL("libc.so.6", use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
-        except OSError:  # pragma: no cover - no libc: the supervisor's restart recovery still holds
-            pass
     if parent and os.getppid() != parent:  # the parent died before the line above ran
         os._exit(3)
 

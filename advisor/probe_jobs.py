@@ -35,7 +35,9 @@ class LROptions(_Options):
 
 
 class BatchOptions(_Options):
-    memory: Annotated[str, Field(pattern=r"^\d+(\.\d+)?\s*(B|KiB|MiB|GiB|KB|MB|GB)?$", max_length=20)] | None = None
+    memory: (
+        Annotated[str, Field(pattern=r"^\d+(\.\d+)?\s*(B|KiB|MiB|GiB|KB|MB|GB)?$", max_length=20)] | None
+    ) = None
     gpu: Annotated[str, Field(max_length=40, pattern=r"^[a-z0-9-]+$")] | None = None
     effective_batch: Annotated[int, Field(ge=1, le=1_000_000)] | None = None
 
@@ -43,20 +45,27 @@ class BatchOptions(_Options):
 class SanityOptions(_Options):
     lr: Annotated[float, Field(gt=0, le=10)] = 1e-3
     batch_size: Annotated[int, Field(ge=2, le=4096)] = 16
-    checks: tuple[Literal["init_loss", "overfit_batch", "zero_input", "update_ratio",
-                          "gradient_isolation"], ...] | None = None
+    checks: (
+        tuple[Literal["init_loss", "overfit_batch", "zero_input", "update_ratio", "gradient_isolation"], ...]
+        | None
+    ) = None
 
 
 class ScalingOptions(_Options):
-    fractions: Annotated[tuple[Annotated[float, Field(gt=0, le=1)], ...], Field(min_length=3, max_length=10)] = (
-        0.1, 0.2, 0.4, 0.8)
+    fractions: Annotated[
+        tuple[Annotated[float, Field(gt=0, le=1)], ...], Field(min_length=3, max_length=10)
+    ] = (0.1, 0.2, 0.4, 0.8)
     lr: Annotated[float, Field(gt=0, le=10)] = 1e-3
     batch_size: Annotated[int, Field(ge=1, le=65536)] = 32
     epochs: Annotated[int, Field(ge=1, le=200)] = 30
 
 
-OPTIONS: dict[str, type[_Options]] = {"lr": LROptions, "batch": BatchOptions, "sanity": SanityOptions,
-                                      "data-scaling": ScalingOptions}
+OPTIONS: dict[str, type[_Options]] = {
+    "lr": LROptions,
+    "batch": BatchOptions,
+    "sanity": SanityOptions,
+    "data-scaling": ScalingOptions,
+}
 
 
 class ProbeJobRequest(BaseModel):
@@ -79,21 +88,49 @@ def run_job(probe: str, spec: str, options: dict[str, Any], progress: Progress) 
 
     opts = OPTIONS[probe].model_validate(options)
     if isinstance(opts, LROptions):
-        lr = run_lr(spec, optimizer=opts.optimizer, seed=opts.seed, steps=opts.steps, start_lr=opts.start_lr,
-                    end_lr=opts.end_lr, batch_size=opts.batch_size,
-                    progress=lambda i, n, lr_, loss: progress(i / n, f"lr {lr_:.2g} loss {loss:.4g}"))
+        lr = run_lr(
+            spec,
+            optimizer=opts.optimizer,
+            seed=opts.seed,
+            steps=opts.steps,
+            start_lr=opts.start_lr,
+            end_lr=opts.end_lr,
+            batch_size=opts.batch_size,
+            progress=lambda i, n, lr_, loss: progress(i / n, f"lr {lr_:.2g} loss {loss:.4g}"),
+        )
         return {"probes": {"lr_range": lr.model_dump(mode="json")}}
     if isinstance(opts, BatchOptions):
-        batch = run_batch(spec, optimizer=opts.optimizer, seed=opts.seed, memory=opts.memory, gpu=opts.gpu,
-                          effective_batch=opts.effective_batch, progress=lambda msg: progress(0.5, msg))
+        batch = run_batch(
+            spec,
+            optimizer=opts.optimizer,
+            seed=opts.seed,
+            memory=opts.memory,
+            gpu=opts.gpu,
+            effective_batch=opts.effective_batch,
+            progress=lambda msg: progress(0.5, msg),
+        )
         return {"probes": {"batch": batch.model_dump(mode="json")}}
     if isinstance(opts, SanityOptions):
         checks = list(opts.checks) if opts.checks else None
-        sanity = run_sanity(spec, optimizer=opts.optimizer, lr=opts.lr, batch_size=opts.batch_size,
-                            checks=checks, seed=opts.seed, progress=lambda name: progress(0.5, name))
+        sanity = run_sanity(
+            spec,
+            optimizer=opts.optimizer,
+            lr=opts.lr,
+            batch_size=opts.batch_size,
+            checks=checks,
+            seed=opts.seed,
+            progress=lambda name: progress(0.5, name),
+        )
         return {"sanity": sanity.model_dump(mode="json")}
     assert isinstance(opts, ScalingOptions)
-    scaling = run_scaling(spec, fractions=list(opts.fractions), optimizer=opts.optimizer, lr=opts.lr,
-                          batch_size=opts.batch_size, epochs=opts.epochs, seed=opts.seed,
-                          progress=lambda i, n, msg: progress(i / n, msg))
+    scaling = run_scaling(
+        spec,
+        fractions=list(opts.fractions),
+        optimizer=opts.optimizer,
+        lr=opts.lr,
+        batch_size=opts.batch_size,
+        epochs=opts.epochs,
+        seed=opts.seed,
+        progress=lambda i, n, msg: progress(i / n, msg),
+    )
     return {"scaling": scaling.model_dump(mode="json")}

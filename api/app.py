@@ -31,8 +31,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     # Loaded before the app exists: a broken KB or job store stops the server from starting.
     kb = load_knowledge_base(settings.rules_dir)
     store = JobStore(settings.job_db)
-    runner = JobRunner(store, settings.probe_targets, slots=settings.job_slots,
-                       timeout_s=settings.job_timeout_s, memory_mb=settings.job_memory_mb)
+    runner = JobRunner(
+        store,
+        settings.probe_targets,
+        slots=settings.job_slots,
+        timeout_s=settings.job_timeout_s,
+        memory_mb=settings.job_memory_mb,
+    )
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -65,11 +70,18 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
     # Innermost first: CORS, JSON-only bodies, body size, timeout, then ids/logs/metrics outermost.
     if settings.cors_origins:
-        app.add_middleware(CORSMiddleware, allow_origins=list(settings.cors_origins),
-                           allow_methods=["GET", "POST", "DELETE"], allow_headers=["*"])
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=list(settings.cors_origins),
+            allow_methods=["GET", "POST", "DELETE"],
+            allow_headers=["*"],
+        )
     app.add_middleware(JsonBodiesOnly)
-    app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes,
-                       per_path={"/v1/diagnose": settings.max_history_bytes})
+    app.add_middleware(
+        BodySizeLimit,
+        max_bytes=settings.max_body_bytes,
+        per_path={"/v1/diagnose": settings.max_history_bytes},
+    )
     app.add_middleware(RequestTimeout, seconds=settings.request_timeout_s)
     app.add_middleware(Observability, metrics=metrics)
     return app

@@ -26,7 +26,8 @@ PROBLEM_SCHEMA: dict[str, Any] = {
         "title": {"type": "string"},
         "status": {"type": "integer"},
         "detail": {"type": "string"},
-        "errors": {"type": "array", "items": {"type": "object", "required": ["loc", "path", "msg"], "properties": {
+        "errors": {"type": "array", "items": {"type": "object", "required": ["loc", "path", "msg"],
+                                              "properties": {
             "loc": {"type": "array", "items": {"anyOf": [{"type": "string"}, {"type": "integer"}]}},
             "path": {"type": "string"},
             "msg": {"type": "string"},

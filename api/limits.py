@@ -53,22 +53,40 @@ class BodySizeLimit:
                 await self._reject(send, limit)
 
     async def _reject(self, send: Any, limit: int) -> None:
-        body = json.dumps({
-            "type": "about:blank", "title": "Content Too Large", "status": 413,
-            "detail": f"request body exceeds {limit} bytes",
-        }).encode()
-        await send({"type": "http.response.start", "status": 413, "headers": [
-            (b"content-type", b"application/problem+json"),
-            (b"content-length", str(len(body)).encode()),
-            (b"connection", b"close"),
-        ]})
+        body = json.dumps(
+            {
+                "type": "about:blank",
+                "title": "Content Too Large",
+                "status": 413,
+                "detail": f"request body exceeds {limit} bytes",
+            }
+        ).encode()
+        await send(
+            {
+                "type": "http.response.start",
+                "status": 413,
+                "headers": [
+                    (b"content-type", b"application/problem+json"),
+                    (b"content-length", str(len(body)).encode()),
+                    (b"connection", b"close"),
+                ],
+            }
+        )
         await send({"type": "http.response.body", "body": body})
 
 
 async def _problem(send: Any, status: int, title: str, detail: str) -> None:
     body = json.dumps({"type": "about:blank", "title": title, "status": status, "detail": detail}).encode()
-    await send({"type": "http.response.start", "status": status, "headers": [
-        (b"content-type", b"application/problem+json"), (b"content-length", str(len(body)).encode())]})
+    await send(
+        {
+            "type": "http.response.start",
+            "status": status,
+            "headers": [
+                (b"content-type", b"application/problem+json"),
+                (b"content-length", str(len(body)).encode()),
+            ],
+        }
+    )
     await send({"type": "http.response.body", "body": body})
 
 
@@ -85,8 +103,12 @@ class JsonBodiesOnly:
             has_body = headers.get(b"content-length", b"0") != b"0" or b"transfer-encoding" in headers
             if (ctype or has_body) and not (ctype == b"application/json" or ctype.endswith(b"+json")):
                 shown = ctype.decode("latin-1") or "none"
-                await _problem(send, 415, "Unsupported Media Type",
-                               f"request bodies must be application/json, got {shown}")
+                await _problem(
+                    send,
+                    415,
+                    "Unsupported Media Type",
+                    f"request bodies must be application/json, got {shown}",
+                )
                 return
         await self.app(scope, receive, send)
 
@@ -113,5 +135,6 @@ class RequestTimeout:
             await asyncio.wait_for(self.app(scope, receive, tracking_send), self.seconds)
         except TimeoutError:
             if not started:
-                await _problem(send, 503, "Service Unavailable",
-                               f"the request took longer than {self.seconds:g} s")
+                await _problem(
+                    send, 503, "Service Unavailable", f"the request took longer than {self.seconds:g} s"
+                )

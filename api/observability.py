@@ -26,8 +26,11 @@ class JsonFormatter(logging.Formatter):
 
     def format(self, record: logging.LogRecord) -> str:
         entry: dict[str, Any] = {
-            "ts": round(record.created, 3), "level": record.levelname.lower(), "logger": record.name,
-            "msg": record.getMessage(), "request_id": request_id_var.get(),
+            "ts": round(record.created, 3),
+            "level": record.levelname.lower(),
+            "logger": record.name,
+            "msg": record.getMessage(),
+            "request_id": request_id_var.get(),
         }
         entry.update(getattr(record, "fields", {}))
         if record.exc_info:
@@ -50,14 +53,23 @@ class Metrics:
 
     def __init__(self) -> None:
         self.registry = CollectorRegistry()
-        self.requests = Counter("advisor_http_requests_total", "HTTP requests by route and status",
-                                ["method", "route", "status"], registry=self.registry)
-        self.latency = Histogram("advisor_http_request_duration_seconds", "HTTP request latency by route",
-                                 ["method", "route"], registry=self.registry,
-                                 buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 10))
+        self.requests = Counter(
+            "advisor_http_requests_total",
+            "HTTP requests by route and status",
+            ["method", "route", "status"],
+            registry=self.registry,
+        )
+        self.latency = Histogram(
+            "advisor_http_request_duration_seconds",
+            "HTTP request latency by route",
+            ["method", "route"],
+            registry=self.registry,
+            buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 10),
+        )
         self.queue = Gauge("advisor_probe_jobs", "Probe jobs by status", ["status"], registry=self.registry)
-        self.rules = Gauge("advisor_knowledge_base_rules", "Rules in the loaded knowledge base",
-                           registry=self.registry)
+        self.rules = Gauge(
+            "advisor_knowledge_base_rules", "Rules in the loaded knowledge base", registry=self.registry
+        )
 
 
 class Observability:
@@ -79,8 +91,10 @@ class Observability:
             nonlocal status
             if message["type"] == "http.response.start":
                 status = message["status"]
-                message = {**message, "headers": [*message.get("headers", []),
-                                                  (b"x-request-id", rid.encode())]}
+                message = {
+                    **message,
+                    "headers": [*message.get("headers", []), (b"x-request-id", rid.encode())],
+                }
             await send(message)
 
         try:
@@ -91,7 +105,19 @@ class Observability:
             method = scope.get("method", "")
             self.metrics.requests.labels(method, route, str(status)).inc()
             self.metrics.latency.labels(method, route).observe(elapsed)
-            access_log.info("%s %s %d", method, scope.get("path", ""), status, extra={"fields": {
-                "method": method, "path": scope.get("path", ""), "route": route, "status": status,
-                "duration_ms": round(elapsed * 1000, 2)}})
+            access_log.info(
+                "%s %s %d",
+                method,
+                scope.get("path", ""),
+                status,
+                extra={
+                    "fields": {
+                        "method": method,
+                        "path": scope.get("path", ""),
+                        "route": route,
+                        "status": status,
+                        "duration_ms": round(elapsed * 1000, 2),
+                    }
+                },
+            )
             request_id_var.reset(token)

@@ -8,8 +8,11 @@ from typing import Annotated
 from fastapi import Depends, HTTPException, Request
 from fastapi.security import APIKeyHeader
 
-_header = APIKeyHeader(name="X-API-Key", auto_error=False,
-                       description="Needed on job endpoints when the server has API keys configured.")
+_header = APIKeyHeader(
+    name="X-API-Key",
+    auto_error=False,
+    description="Needed on job endpoints when the server has API keys configured.",
+)
 
 
 def _valid(given: str | None, keys: tuple[str, ...]) -> bool:
@@ -28,5 +31,6 @@ def require_key(request: Request, key: Annotated[str | None, Depends(_header)]) 
     keys are configured, so the OpenAPI schema says exactly which routes need one."""
     keys = request.app.state.settings.api_keys
     if keys and not _valid(key, keys):
-        raise HTTPException(401, "a valid X-API-Key header is required", headers={"WWW-Authenticate": "ApiKey"})
-
+        raise HTTPException(
+            401, "a valid X-API-Key header is required", headers={"WWW-Authenticate": "ApiKey"}
+        )

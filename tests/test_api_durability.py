@@ -25,8 +25,12 @@ from .test_api_jobs import wait_for
 @contextmanager
 def advisor_serve(db: Path, port: int) -> Iterator[subprocess.Popen[bytes]]:
     env = {**os.environ, "ADVISOR_JOB_DB": str(db), "ADVISOR_JOB_SLOTS": "1", "ADVISOR_LOG_JSON": "true"}
-    proc = subprocess.Popen([sys.executable, "-m", "advisor", "serve", "--port", str(port)], env=env,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "advisor", "serve", "--port", str(port)],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     try:
         deadline = time.monotonic() + 30
         while True:
@@ -60,11 +64,21 @@ def test_kill_9_the_server_and_restart(tmp_path: Path) -> None:
     port = _free_port()
     base = f"http://127.0.0.1:{port}"
     with advisor_serve(db, port) as server, httpx.Client(base_url=base, timeout=30) as c:
-        long_id = c.post("/v1/probe-jobs", json={"target": "digits-cnn", "probe": "data-scaling",
-                                                 "options": {"epochs": 200}}).json()["id"]
-        queued = [c.post("/v1/probe-jobs", json={"target": "digits-mlp", "probe": "sanity",
-                                                 "options": {"checks": ["init_loss"], "seed": i}}).json()["id"]
-                  for i in range(3)]
+        long_id = c.post(
+            "/v1/probe-jobs",
+            json={"target": "digits-cnn", "probe": "data-scaling", "options": {"epochs": 200}},
+        ).json()["id"]
+        queued = [
+            c.post(
+                "/v1/probe-jobs",
+                json={
+                    "target": "digits-mlp",
+                    "probe": "sanity",
+                    "options": {"checks": ["init_loss"], "seed": i},
+                },
+            ).json()["id"]
+            for i in range(3)
+        ]
         wait_for(c, long_id, ("running",))
         deadline = time.monotonic() + 20
         while True:

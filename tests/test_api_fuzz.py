@@ -22,8 +22,13 @@ from schemathesis.checks import (
 from advisor_api import create_app
 from advisor_api.settings import Settings
 
-CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance,
-          response_schema_conformance, response_headers_conformance]
+CHECKS = [
+    not_a_server_error,
+    status_code_conformance,
+    content_type_conformance,
+    response_schema_conformance,
+    response_headers_conformance,
+]
 KEY = "fuzz-key-0123456789"
 
 

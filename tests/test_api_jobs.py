@@ -34,8 +34,15 @@ def wait_for(client: httpx.Client, job_id: str, statuses: tuple[str, ...], timeo
 
 @pytest.fixture(scope="module")
 def app(tmp_path_factory: pytest.TempPathFactory):
-    return create_app(Settings(job_db=tmp_path_factory.mktemp("jobs") / "jobs.sqlite", job_slots=1,
-                               job_timeout_s=60, api_keys=(KEY, "second-key"), log_json=False))
+    return create_app(
+        Settings(
+            job_db=tmp_path_factory.mktemp("jobs") / "jobs.sqlite",
+            job_slots=1,
+            job_timeout_s=60,
+            api_keys=(KEY, "second-key"),
+            log_json=False,
+        )
+    )
 
 
 @pytest.fixture(scope="module")
@@ -53,14 +60,23 @@ def test_job_endpoints_need_a_key_and_reads_stay_open(client: httpx.Client) -> N
         assert response.headers["www-authenticate"] == "ApiKey"
     without = httpx.post(f"{client.base_url}/v1/probe-jobs".replace("//v1", "/v1"), json=body)
     assert without.status_code == 401
-    assert httpx.get(f"{client.base_url}/v1/rules".replace("//v1", "/v1")).status_code == 200  # read-only: open by default
+    assert (
+        httpx.get(f"{client.base_url}/v1/rules".replace("//v1", "/v1")).status_code == 200
+    )  # read-only: open by default
     assert client.get("/v1/probe-targets", headers={"X-API-Key": "second-key"}).json() == {
-        "targets": ["digits-cnn", "digits-mlp", "lstm"]}
+        "targets": ["digits-cnn", "digits-mlp", "lstm"]
+    }
 
 
 def test_sanity_job_runs_in_a_worker_and_feeds_diagnose(client: httpx.Client) -> None:
-    created = client.post("/v1/probe-jobs", json={"target": "digits-mlp", "probe": "sanity",
-                                                  "options": {"checks": ["init_loss", "gradient_isolation"]}})
+    created = client.post(
+        "/v1/probe-jobs",
+        json={
+            "target": "digits-mlp",
+            "probe": "sanity",
+            "options": {"checks": ["init_loss", "gradient_isolation"]},
+        },
+    )
     assert created.status_code == 202
     job_id = created.json()["id"]
     assert created.headers["location"] == f"/v1/probe-jobs/{job_id}"
@@ -72,8 +88,9 @@ def test_sanity_job_runs_in_a_worker_and_feeds_diagnose(client: httpx.Client) ->
 
 
 def test_lr_job_result_feeds_recommend(client: httpx.Client) -> None:
-    job_id = client.post("/v1/probe-jobs", json={"target": "digits-mlp", "probe": "lr",
-                                                 "options": {"steps": 40, "seed": 1}}).json()["id"]
+    job_id = client.post(
+        "/v1/probe-jobs", json={"target": "digits-mlp", "probe": "lr", "options": {"steps": 40, "seed": 1}}
+    ).json()["id"]
     job = wait_for(client, job_id, ("succeeded", "failed"))
     assert job["status"] == "succeeded" and job["progress"] == 1.0
     profile = yaml.safe_load(next(p for p in EXAMPLES if p.stem == "tabular-mlp-adam").read_text())
@@ -83,15 +100,21 @@ def test_lr_job_result_feeds_recommend(client: httpx.Client) -> None:
     assert any(rule.startswith("probe.lr") for rule in rec.json()["fired"])
 
 
-@pytest.mark.parametrize(("body", "loc"), [
-    ({"target": "os:system", "probe": "lr"}, ["target"]),
-    ({"target": "advisor_probes.examples:digits_mlp", "probe": "lr"}, ["target"]),
-    ({"target": "digits-mlp", "probe": "shell"}, ["probe"]),
-    ({"target": "digits-mlp", "probe": "lr", "options": {"steps": 0}}, ["options", "steps"]),
-    ({"target": "digits-mlp", "probe": "lr", "options": {"command": "rm -rf /"}}, ["options", "command"]),
-    ({"target": "digits-mlp", "probe": "data-scaling", "options": {"fractions": [0.5]}}, ["options", "fractions"]),
-    ({"target": "dígits-mlp-ü", "probe": "lr"}, ["target"]),
-])
+@pytest.mark.parametrize(
+    ("body", "loc"),
+    [
+        ({"target": "os:system", "probe": "lr"}, ["target"]),
+        ({"target": "advisor_probes.examples:digits_mlp", "probe": "lr"}, ["target"]),
+        ({"target": "digits-mlp", "probe": "shell"}, ["probe"]),
+        ({"target": "digits-mlp", "probe": "lr", "options": {"steps": 0}}, ["options", "steps"]),
+        ({"target": "digits-mlp", "probe": "lr", "options": {"command": "rm -rf /"}}, ["options", "command"]),
+        (
+            {"target": "digits-mlp", "probe": "data-scaling", "options": {"fractions": [0.5]}},
+            ["options", "fractions"],
+        ),
+        ({"target": "dígits-mlp-ü", "probe": "lr"}, ["target"]),
+    ],
+)
 def test_bad_job_requests_are_422(client: httpx.Client, body: dict, loc: list) -> None:
     response = client.post("/v1/probe-jobs", json=body)
     assert response.status_code == 422, response.text
@@ -104,8 +127,9 @@ def test_unknown_job_is_404(client: httpx.Client) -> None:
 
 
 def test_worker_killed_with_sigkill_fails_the_job_with_the_reason(app, client: httpx.Client) -> None:
-    job_id = client.post("/v1/probe-jobs", json={"target": "digits-cnn", "probe": "data-scaling",
-                                                 "options": {"epochs": 200}}).json()["id"]
+    job_id = client.post(
+        "/v1/probe-jobs", json={"target": "digits-cnn", "probe": "data-scaling", "options": {"epochs": 200}}
+    ).json()["id"]
     wait_for(client, job_id, ("running",))
     deadline = time.monotonic() + 20
     while job_id not in app.state.job_runner.pids():
@@ -117,8 +141,9 @@ def test_worker_killed_with_sigkill_fails_the_job_with_the_reason(app, client: h
 
 
 def test_cancel_running_and_concurrent_cancels(app, client: httpx.Client) -> None:
-    job_id = client.post("/v1/probe-jobs", json={"target": "digits-cnn", "probe": "data-scaling",
-                                                 "options": {"epochs": 200}}).json()["id"]
+    job_id = client.post(
+        "/v1/probe-jobs", json={"target": "digits-cnn", "probe": "data-scaling", "options": {"epochs": 200}}
+    ).json()["id"]
     wait_for(client, job_id, ("running",))
     codes: list[int] = []
 
@@ -138,18 +163,24 @@ def test_cancel_running_and_concurrent_cancels(app, client: httpx.Client) -> Non
 
 
 def test_finished_job_cannot_be_cancelled(client: httpx.Client) -> None:
-    job_id = client.post("/v1/probe-jobs", json={"target": "digits-mlp", "probe": "sanity",
-                                                 "options": {"checks": ["init_loss"]}}).json()["id"]
+    job_id = client.post(
+        "/v1/probe-jobs",
+        json={"target": "digits-mlp", "probe": "sanity", "options": {"checks": ["init_loss"]}},
+    ).json()["id"]
     wait_for(client, job_id, ("succeeded",))
     response = client.delete(f"/v1/probe-jobs/{job_id}")
     assert response.status_code == 409 and "already succeeded" in response.json()["detail"]
 
 
 def test_wall_clock_timeout(tmp_path: Path) -> None:
-    app = create_app(Settings(job_db=tmp_path / "jobs.sqlite", job_slots=1, job_timeout_s=1.5, log_json=False))
+    app = create_app(
+        Settings(job_db=tmp_path / "jobs.sqlite", job_slots=1, job_timeout_s=1.5, log_json=False)
+    )
     with serve_in_thread(app) as url, httpx.Client(base_url=url, timeout=30) as c:
-        job_id = c.post("/v1/probe-jobs", json={"target": "digits-cnn", "probe": "data-scaling",
-                                                "options": {"epochs": 200}}).json()["id"]
+        job_id = c.post(
+            "/v1/probe-jobs",
+            json={"target": "digits-cnn", "probe": "data-scaling", "options": {"epochs": 200}},
+        ).json()["id"]
         job = wait_for(c, job_id, ("failed",), timeout=60)
         assert job["error"] == "timed out after 1.5 s (the wall-clock limit)"
 
@@ -157,7 +188,9 @@ def test_wall_clock_timeout(tmp_path: Path) -> None:
 def test_queued_jobs_cancel_at_once_and_the_queue_shows_in_metrics(tmp_path: Path) -> None:
     app = create_app(Settings(job_db=tmp_path / "jobs.sqlite", job_slots=0, log_json=False))
     with serve_in_thread(app) as url, httpx.Client(base_url=url, timeout=30) as c:
-        ids = [c.post("/v1/probe-jobs", json={"target": "lstm", "probe": "lr"}).json()["id"] for _ in range(3)]
+        ids = [
+            c.post("/v1/probe-jobs", json={"target": "lstm", "probe": "lr"}).json()["id"] for _ in range(3)
+        ]
         metrics = c.get("/metrics").text
         assert 'advisor_probe_jobs{status="queued"} 3.0' in metrics
         assert c.delete(f"/v1/probe-jobs/{ids[0]}").json()["status"] == "cancelled"

@@ -24,8 +24,11 @@ def healthz(kb: Annotated[KnowledgeBase, Depends(get_knowledge_base)]) -> dict[s
     return {"status": "ok", "rules": len(kb)}
 
 
-@router.get("/readyz", response_model=None,
-            responses={200: {"description": "Ready."}, 503: {"description": "Not ready (problem details)."}})
+@router.get(
+    "/readyz",
+    response_model=None,
+    responses={200: {"description": "Ready."}, 503: {"description": "Not ready (problem details)."}},
+)
 def readyz(request: Request) -> JSONResponse:
     """Readiness: the knowledge base is loaded and the job store takes writes."""
     kb = getattr(request.app.state, "knowledge_base", None)
@@ -41,8 +44,9 @@ def readyz(request: Request) -> JSONResponse:
     return JSONResponse({"status": "ready", "checks": checks})
 
 
-@metrics_router.get("/metrics",
-            responses={200: {"content": {"text/plain": {}}, "description": "Prometheus text format."}})
+@metrics_router.get(
+    "/metrics", responses={200: {"content": {"text/plain": {}}, "description": "Prometheus text format."}}
+)
 def metrics(request: Request) -> Response:
     state = request.app.state
     state.metrics.rules.set(len(state.knowledge_base))

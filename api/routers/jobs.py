@@ -33,24 +33,40 @@ def list_targets(request: Request) -> dict[str, list[str]]:
     return {"targets": sorted(request.app.state.settings.probe_targets)}
 
 
-@router.post("/probe-jobs", status_code=202, response_model=None,
-             responses={202: _JOB, 401: {"description": "Missing or wrong X-API-Key."},
-                        422: {"description": "Unknown target, probe or option (problem details)."}})
+@router.post(
+    "/probe-jobs",
+    status_code=202,
+    response_model=None,
+    responses={
+        202: _JOB,
+        401: {"description": "Missing or wrong X-API-Key."},
+        422: {"description": "Unknown target, probe or option (problem details)."},
+    },
+)
 def create_job(body: ProbeJobRequest, request: Request, store: Store) -> JSONResponse:
     """Queue a probe (lr, batch, sanity, data-scaling) on an allow-listed target."""
     targets = request.app.state.settings.probe_targets
     if body.target not in targets:
         allowed = ", ".join(sorted(targets)) or "(none configured)"
-        raise RequestValidationError([{"loc": ("body", "target"), "type": "value_error",
-                                       "msg": f"unknown target {body.target!r}; allowed: {allowed}"}])
+        raise RequestValidationError(
+            [
+                {
+                    "loc": ("body", "target"),
+                    "type": "value_error",
+                    "msg": f"unknown target {body.target!r}; allowed: {allowed}",
+                }
+            ]
+        )
     try:
         options = body.checked_options()
     except ValidationError as exc:
         raise RequestValidationError(
-            [{**e, "loc": ("body", "options", *e["loc"])} for e in exc.errors(include_url=False)]) from None
+            [{**e, "loc": ("body", "options", *e["loc"])} for e in exc.errors(include_url=False)]
+        ) from None
     job = store.create(body.target, body.probe, options)
-    return JSONResponse(job.model_dump(mode="json"), status_code=202,
-                        headers={"Location": f"/v1/probe-jobs/{job.id}"})
+    return JSONResponse(
+        job.model_dump(mode="json"), status_code=202, headers={"Location": f"/v1/probe-jobs/{job.id}"}
+    )
 
 
 @router.get("/probe-jobs", responses={200: {"description": "The most recent jobs, newest first."}})
@@ -58,14 +74,23 @@ def list_jobs(store: Store) -> dict[str, Any]:
     return {"jobs": [j.model_dump(mode="json") for j in store.list(100)]}
 
 
-@router.get("/probe-jobs/{job_id}", response_model=None, responses={200: _JOB, 404: {"description": "No such job."}})
+@router.get(
+    "/probe-jobs/{job_id}", response_model=None, responses={200: _JOB, 404: {"description": "No such job."}}
+)
 def get_job(job_id: str, store: Store) -> JSONResponse:
     return JSONResponse(store.get(job_id).model_dump(mode="json"))
 
 
-@router.delete("/probe-jobs/{job_id}", status_code=202, response_model=None,
-               responses={202: _JOB, 404: {"description": "No such job."},
-                          409: {"description": "The job already finished."}})
+@router.delete(
+    "/probe-jobs/{job_id}",
+    status_code=202,
+    response_model=None,
+    responses={
+        202: _JOB,
+        404: {"description": "No such job."},
+        409: {"description": "The job already finished."},
+    },
+)
 def cancel_job(job_id: str, store: Store) -> JSONResponse:
     """Cancel: a queued job at once, a running one as soon as the supervisor stops its worker."""
     return JSONResponse(store.request_cancel(job_id).model_dump(mode="json"), status_code=202)

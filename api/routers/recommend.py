@@ -25,15 +25,18 @@ class RecommendRequest(BaseModel):
     probes: ProbeResults | None = None
 
 
-_SCHEMA = {"anyOf": [{"$ref": "#/components/schemas/Profile"},
-                     {"$ref": "#/components/schemas/RecommendRequest"}]}
+_SCHEMA = {
+    "anyOf": [{"$ref": "#/components/schemas/Profile"}, {"$ref": "#/components/schemas/RecommendRequest"}]
+}
 
 
 @router.post(
     "/recommend",
     response_model=None,
-    responses={200: {"model": Recommendation, "description": "The recommendation."},
-               422: {"description": "Invalid profile (problem details with field paths)."}},
+    responses={
+        200: {"model": Recommendation, "description": "The recommendation."},
+        422: {"description": "Invalid profile (problem details with field paths)."},
+    },
     openapi_extra={"requestBody": {"required": True, "content": {"application/json": {"schema": _SCHEMA}}}},
 )
 def post_recommend(
@@ -48,4 +51,6 @@ def post_recommend(
     except ValidationError as exc:
         errors = [{**e, "loc": ("body", *e["loc"])} for e in exc.errors(include_url=False)]
         raise RequestValidationError(errors) from None
-    return Response(recommend(request.profile, request.probes, kb=kb).to_json(), media_type="application/json")
+    return Response(
+        recommend(request.profile, request.probes, kb=kb).to_json(), media_type="application/json"
+    )
