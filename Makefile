@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test bench bench-deps bench-probes clean
+.PHONY: demo test bench bench-deps bench-probes clean bench-load bench-fuzz
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV) || python3 -m venv $(VENV)
@@ -35,6 +35,15 @@ bench-deps: $(STAMP)
 bench-probes: bench-deps
 	$(BIN)/python benchmarks/batch_probe.py
 	$(BIN)/python benchmarks/lr_accuracy.py
+
+# HTTP load test with wrk (Debian's package; installed here when missing and we may).
+bench-load: $(STAMP)
+	command -v wrk >/dev/null || apt-get install -y -q wrk
+	$(BIN)/python benchmarks/load_test.py --duration 60
+	$(BIN)/python benchmarks/load_test.py --duration 60 --no-cache
+
+bench-fuzz: $(STAMP)
+	$(BIN)/python benchmarks/api_fuzz.py --cases 1000
 
 clean:
 	rm -rf $(VENV) out build *.egg-info

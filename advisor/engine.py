@@ -71,7 +71,7 @@ def infer(kb: KnowledgeBase, initial: Mapping[str, FactValue]) -> Inference:
             heapq.heappush(agenda, (rule.priority, rule))
 
     for rule in kb.rules:
-        unknown = [name for name in sorted(rule.needs) if name not in facts]
+        unknown = [name for name in rule.needs_sorted if name not in facts]
         if unknown:
             missing[rule.order] = len(unknown)
             for name in unknown:

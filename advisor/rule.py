@@ -119,6 +119,10 @@ class Rule:
             out[name] = out[name].model_copy(update=update)
         return out
 
+    @cached_property
+    def needs_sorted(self) -> tuple[str, ...]:
+        return tuple(sorted(self.needs))
+
     @property
     def specificity(self) -> int:
         return self.when.atoms

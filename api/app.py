@@ -17,6 +17,7 @@ from advisor.job_runner import JobRunner
 from advisor.job_store import JobStore
 
 from . import errors
+from .cache import ResponseCache
 from .limits import BodySizeLimit, JsonBodiesOnly, RequestTimeout
 from .observability import Metrics, Observability, configure_json_logging
 from .routers import diagnose, health, jobs, recommend, rules
@@ -59,6 +60,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.job_store = store
     app.state.job_runner = runner
     app.state.metrics = metrics = Metrics()
+    app.state.response_cache = ResponseCache(settings.response_cache_size)
     errors.install(app)
     keyed = [Depends(require_key)] if settings.api_keys else []
     reads = keyed if settings.protect_reads else []

@@ -23,6 +23,8 @@ class Settings(BaseSettings):
     cors_origins: tuple[str, ...] = ()  # JSON list; CORS is off when empty
     request_timeout_s: float = Field(30.0, gt=0)
     log_json: bool = True  # one JSON object per log line (request id on each)
+    # /v1/recommend is a pure function of its body and the KB: identical bodies reuse the answer.
+    response_cache_size: int = Field(1024, ge=0)
     # Access: keys compared in constant time; job endpoints need one when any is configured.
     api_keys: Annotated[tuple[str, ...], NoDecode] = ()
     protect_reads: bool = False  # True: every route but /healthz and /readyz needs a key

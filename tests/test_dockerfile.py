@@ -34,3 +34,12 @@ def test_slim_base_non_root_port_healthcheck_and_command() -> None:
     copied = " ".join(v for k, v in steps if k == "COPY")
     for folder in ("advisor", "api", "probes", "rules", "constraints.txt"):
         assert folder in copied
+
+
+def test_job_database_lives_on_a_volume_the_user_owns() -> None:
+    steps = instructions()
+    env = " ".join(v for k, v in steps if k == "ENV")
+    assert "ADVISOR_JOB_DB=/data/jobs.sqlite" in env
+    assert '"/data"' in dict(steps)["VOLUME"]
+    run = " ".join(v for k, v in steps if k == "RUN")
+    assert "chown advisor:advisor /data" in run
