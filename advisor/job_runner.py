@@ -24,6 +24,20 @@ from .job_store import JobStore, JobStoreError
 log = logging.getLogger("advisor.jobs")
 
 
+def _alive(pid: int) -> bool:
+    """A live (not zombie) process: workers die with their server, so a live worker means a
+    live supervisor in another server process."""
+    try:
+        os.kill(pid, 0)
+    except (ProcessLookupError, PermissionError):
+        return False
+    try:
+        with open(f"/proc/{pid}/stat") as fh:
+            return fh.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return True  # no /proc: trust the signal check
+
+
 @dataclass
 class _Running:
     job_id: str
@@ -53,7 +67,7 @@ class JobRunner:
         self._thread: threading.Thread | None = None
 
     def start(self) -> None:
-        recovered = self.store.recover()
+        recovered = self.store.recover(_alive)
         if recovered:
             log.warning("marked %d job(s) failed: the server stopped while they ran", recovered)
         if self.slots > 0:

@@ -11,7 +11,7 @@ import json
 import sqlite3
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Literal
@@ -232,15 +232,19 @@ class JobStore:
             rows = db.execute("SELECT * FROM jobs WHERE status = 'running' ORDER BY seq").fetchall()
         return [(self._job(r), r["worker_pid"]) for r in rows]
 
-    def recover(self) -> int:
-        """After a restart: jobs left running by a dead server are failed (documented choice)."""
+    def recover(self, alive: Callable[[int], bool]) -> int:
+        """After a restart: jobs left running by a dead server are failed (documented choice).
+        A job whose worker is still alive belongs to another live server process: left alone."""
         with self._write() as db:
-            cur = db.execute(
-                "UPDATE jobs SET status = 'failed', error = ?, finished_at = ?, "
-                "message = 'failed' WHERE status = 'running'",
-                (RESTART_REASON, time.time()),
-            )
-            return cur.rowcount
+            rows = db.execute("SELECT id, worker_pid FROM jobs WHERE status = 'running'").fetchall()
+            dead = [job_id for job_id, pid in rows if not (pid and alive(pid))]
+            for job_id in dead:
+                db.execute(
+                    "UPDATE jobs SET status = 'failed', error = ?, finished_at = ?, message = 'failed' "
+                    "WHERE id = ?",
+                    (RESTART_REASON, time.time(), job_id),
+                )
+            return len(dead)
 
     def check_writable(self) -> None:
         """Raise JobStoreError unless a write transaction can start and commit."""

@@ -13,6 +13,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 import schemathesis
 from hypothesis import HealthCheck, Phase, given, settings
@@ -28,8 +29,38 @@ from schemathesis.checks import (
 from advisor_api import create_app
 from advisor_api.settings import Settings
 
-CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance,
-          response_schema_conformance, response_headers_conformance]
+CHECKS = [
+    not_a_server_error,
+    status_code_conformance,
+    content_type_conformance,
+    response_schema_conformance,
+    response_headers_conformance,
+]
+
+
+def fuzz(operation: Any, mode: schemathesis.GenerationMode, cases: int) -> tuple[int, int]:
+    """Run up to `cases` generated requests; return (cases run, failures)."""
+    counts = {"cases": 0, "failures": 0}
+
+    @given(case=operation.as_strategy(generation_mode=mode))
+    @settings(
+        max_examples=cases,
+        deadline=None,
+        database=None,
+        phases=[Phase.generate],
+        suppress_health_check=list(HealthCheck),
+    )
+    def run(case: schemathesis.Case) -> None:
+        counts["cases"] += 1
+        try:
+            case.call_and_validate(checks=CHECKS)
+        except Exception as exc:  # count and keep going: the table reports every operation
+            counts["failures"] += 1
+            if counts["failures"] <= 3:
+                print(f"FAIL {operation.label}: {str(exc)[:400]}", file=sys.stderr)
+
+    run()
+    return counts["cases"], counts["failures"]
 
 
 def main() -> None:
@@ -42,32 +73,21 @@ def main() -> None:
     total_cases = total_failures = 0
     print("| operation | data | cases | failures | seconds |")
     print("|---|---|---|---|---|")
-    runs = [(r.ok(), mode) for r in schema.get_all_operations()
-            for mode in (schemathesis.GenerationMode.POSITIVE, schemathesis.GenerationMode.NEGATIVE)]
+    runs = [
+        (r.ok(), mode)
+        for r in schema.get_all_operations()
+        for mode in (schemathesis.GenerationMode.POSITIVE, schemathesis.GenerationMode.NEGATIVE)
+    ]
     for operation, mode in runs:
-        counts = {"cases": 0, "failures": 0}
         start = time.perf_counter()
-
-        @given(case=operation.as_strategy(generation_mode=mode))
-        @settings(max_examples=args.cases, deadline=None, database=None, phases=[Phase.generate],
-                  suppress_health_check=list(HealthCheck))
-        def run(case: schemathesis.Case) -> None:
-            counts["cases"] += 1
-            try:
-                case.call_and_validate(checks=CHECKS)
-            except Exception as exc:  # count and keep going: the table reports every operation
-                counts["failures"] += 1
-                if counts["failures"] <= 3:
-                    print(f"FAIL {operation.label}: {str(exc)[:400]}", file=sys.stderr)
-
         try:
-            run()
+            cases, failures = fuzz(operation, mode, args.cases)
         except Unsatisfiable:  # no schema-violating input exists (a GET without parameters)
             continue
-        total_cases += counts["cases"]
-        total_failures += counts["failures"]
-        print(f"| {operation.label} | {mode.value} | {counts['cases']} | {counts['failures']} | "
-              f"{time.perf_counter() - start:.0f} |", flush=True)
+        total_cases += cases
+        total_failures += failures
+        seconds = time.perf_counter() - start
+        print(f"| {operation.label} | {mode.value} | {cases} | {failures} | {seconds:.0f} |", flush=True)
     print(f"\n{total_cases} cases, {total_failures} failures")
     sys.exit(1 if total_failures else 0)
 

@@ -24,7 +24,9 @@ ROOT = Path(__file__).resolve().parent.parent
 
 def build(log_json: bool, cache: bool) -> object:
     db = Path(tempfile.mkdtemp(prefix="advisor-load-")) / "jobs.sqlite"
-    app = create_app(Settings(job_db=db, job_slots=0, log_json=log_json, response_cache_size=1024 if cache else 0))
+    app = create_app(
+        Settings(job_db=db, job_slots=0, log_json=log_json, response_cache_size=1024 if cache else 0)
+    )
     example = sorted((ROOT / "examples").glob("*.yaml"))[0]
     static = recommend(load_profile(example)).to_json().encode()
 
@@ -42,8 +44,13 @@ def main() -> None:
     parser.add_argument("--no-log", action="store_true", help="Turn the JSON access log off.")
     parser.add_argument("--no-cache", action="store_true", help="Turn the response cache off.")
     args = parser.parse_args()
-    uvicorn.run(build(not args.no_log, not args.no_cache), host="127.0.0.1", port=args.port, log_level="warning",
-                access_log=False)
+    uvicorn.run(
+        build(not args.no_log, not args.no_cache),
+        host="127.0.0.1",
+        port=args.port,
+        log_level="warning",
+        access_log=False,
+    )
 
 
 if __name__ == "__main__":

@@ -58,13 +58,22 @@ end
 def run_wrk(base: str, path: str, bodies: list[str], duration: int, connections: int) -> dict[str, float]:
     with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as fh:
         fh.write(lua_script(path, bodies))
-    out = subprocess.run(["wrk", "-t2", f"-c{connections}", f"-d{duration}s", "--timeout", "5s", "-s", fh.name,
-                          base], capture_output=True, text=True, check=True).stdout
+    out = subprocess.run(
+        ["wrk", "-t2", f"-c{connections}", f"-d{duration}s", "--timeout", "5s", "-s", fh.name, base],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
     data = json.loads(re.search(r"^JSON (.*)$", out, re.M).group(1))  # type: ignore[union-attr]
     seconds = data["duration_us"] / 1e6
-    return {"rps": data["requests"] / seconds, "p50_ms": data["p50_us"] / 1000, "p99_ms": data["p99_us"] / 1000,
-            "max_ms": data["max_us"] / 1000, "requests": data["requests"],
-            "errors": data["status_errors"] + data["socket_errors"]}
+    return {
+        "rps": data["requests"] / seconds,
+        "p50_ms": data["p50_us"] / 1000,
+        "p99_ms": data["p99_us"] / 1000,
+        "max_ms": data["max_us"] / 1000,
+        "requests": data["requests"],
+        "errors": data["status_errors"] + data["socket_errors"],
+    }
 
 
 def main() -> None:
@@ -82,8 +91,7 @@ def main() -> None:
     base = f"http://127.0.0.1:{port}"
     cmd = [sys.executable, str(ROOT / "benchmarks" / "load_server.py"), "--port", str(port)]
     flags = (["--no-log"] if args.no_log else []) + (["--no-cache"] if args.no_cache else [])
-    server = subprocess.Popen(cmd + flags, stdout=subprocess.DEVNULL,
-                              stderr=subprocess.DEVNULL)
+    server = subprocess.Popen(cmd + flags, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         for _ in range(200):
             try:
@@ -92,8 +100,12 @@ def main() -> None:
             except httpx.TransportError:
                 time.sleep(0.05)
         for body in bodies:  # every profile is valid and answered: errors below are load errors
-            assert httpx.post(f"{base}/v1/recommend", content=body,
-                              headers={"content-type": "application/json"}).status_code == 200
+            assert (
+                httpx.post(
+                    f"{base}/v1/recommend", content=body, headers={"content-type": "application/json"}
+                ).status_code
+                == 200
+            )
         results = {}
         for name, path in (("static", "/bench/static"), ("recommend", "/v1/recommend")):
             print(f"{name}: {args.duration} s at {args.connections} connections ...", file=sys.stderr)
@@ -105,15 +117,30 @@ def main() -> None:
     print("| endpoint | requests/s | p50 ms | p99 ms | max ms | requests | errors |")
     print("|---|---|---|---|---|---|---|")
     for name, r in results.items():
-        print(f"| {name} | {r['rps']:.0f} | {r['p50_ms']:.1f} | {r['p99_ms']:.1f} | {r['max_ms']:.0f} | "
-              f"{r['requests']} | {r['errors']} |")
-    print(f"\n/v1/recommend throughput = {ratio:.0%} of the static endpoint's "
-          f"(target >= 50%); access log {'off' if args.no_log else 'on'}, "
-          f"response cache {'off' if args.no_cache else 'on'}")
+        print(
+            f"| {name} | {r['rps']:.0f} | {r['p50_ms']:.1f} | {r['p99_ms']:.1f} | {r['max_ms']:.0f} | "
+            f"{r['requests']} | {r['errors']} |"
+        )
+    print(
+        f"\n/v1/recommend throughput = {ratio:.0%} of the static endpoint's "
+        f"(target >= 50%); access log {'off' if args.no_log else 'on'}, "
+        f"response cache {'off' if args.no_cache else 'on'}"
+    )
     out = args.out.with_name(args.out.stem + ("_nocache" if args.no_cache else "") + args.out.suffix)
-    out.write_text(json.dumps({"duration_s": args.duration, "connections": args.connections,
-                               "access_log": not args.no_log, "response_cache": not args.no_cache,
-                               "ratio": ratio, **results}, indent=1) + "\n")
+    out.write_text(
+        json.dumps(
+            {
+                "duration_s": args.duration,
+                "connections": args.connections,
+                "access_log": not args.no_log,
+                "response_cache": not args.no_cache,
+                "ratio": ratio,
+                **results,
+            },
+            indent=1,
+        )
+        + "\n"
+    )
 
 
 if __name__ == "__main__":

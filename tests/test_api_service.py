@@ -42,12 +42,17 @@ def assert_problem(response, status: int) -> dict:
 def test_every_error_status_has_the_same_shape(client: TestClient) -> None:
     assert_problem(client.get("/nope"), 404)
     assert_problem(client.put("/v1/recommend", json=PROFILE), 405)
-    assert_problem(client.post("/v1/recommend", content=b"task: x", headers={"content-type": "text/yaml"}), 415)
+    assert_problem(
+        client.post("/v1/recommend", content=b"task: x", headers={"content-type": "text/yaml"}), 415
+    )
     assert_problem(client.post("/v1/recommend", content=b"{}", headers={"content-type": "text/plain"}), 415)
-    assert_problem(client.post("/v1/recommend", content=b"{oops", headers={"content-type": "application/json"}),
-                   422)
+    assert_problem(
+        client.post("/v1/recommend", content=b"{oops", headers={"content-type": "application/json"}), 422
+    )
     big = b"[" + b"1," * 600_000 + b"1]"  # 1.2 MB of valid JSON
-    assert_problem(client.post("/v1/recommend", content=big, headers={"content-type": "application/json"}), 413)
+    assert_problem(
+        client.post("/v1/recommend", content=big, headers={"content-type": "application/json"}), 413
+    )
     body = assert_problem(client.post("/v1/recommend", json={"task": "classification"}), 422)
     assert body["errors"] and all({"loc", "path", "msg"} <= set(e) for e in body["errors"])
 
@@ -68,7 +73,7 @@ def test_500_is_a_problem_without_internals(tmp_path: Path, caplog: pytest.LogCa
 def test_request_ids_are_echoed_or_made(client: TestClient) -> None:
     given = client.get("/healthz", headers={"X-Request-ID": "trace-42.a_b"})
     assert given.headers["x-request-id"] == "trace-42.a_b"
-    made = client.get("/healthz", headers={"X-Request-ID": "bad id; with spaces".encode() + b"\xe9"})
+    made = client.get("/healthz", headers={"X-Request-ID": b"bad id; with spaces" + b"\xe9"})
     assert len(made.headers["x-request-id"]) == 32 and " " not in made.headers["x-request-id"]
     assert_problem(client.get("/nope"), 404)
     assert client.get("/nope").headers["x-request-id"]
@@ -88,7 +93,9 @@ def test_one_json_log_line_per_request(client: TestClient) -> None:
         logger.removeHandler(handler)
     lines = [json.loads(line) for line in stream.getvalue().splitlines()]
     assert [(e["request_id"], e["method"], e["route"], e["status"]) for e in lines] == [
-        ("req-1", "POST", "/v1/recommend", 200), ("req-2", "GET", "/v1/rules/{rule_id}", 404)]
+        ("req-1", "POST", "/v1/recommend", 200),
+        ("req-2", "GET", "/v1/rules/{rule_id}", 404),
+    ]
     assert all(e["duration_ms"] >= 0 and e["path"] for e in lines)
 
 
@@ -100,19 +107,24 @@ def test_metrics_count_routes_not_raw_paths(client: TestClient) -> None:
     text = client.get("/metrics").text
     assert 'advisor_http_requests_total{method="POST",route="/v1/recommend",status="200"} 3.0' in text
     assert 'route="/v1/rules/{rule_id}"' in text and "another.one" not in text
-    assert 'advisor_http_request_duration_seconds_bucket{le="0.005",method="POST",route="/v1/recommend"}' in text
+    assert (
+        'advisor_http_request_duration_seconds_bucket{le="0.005",method="POST",route="/v1/recommend"}' in text
+    )
     assert "advisor_knowledge_base_rules 214.0" in text or "advisor_knowledge_base_rules" in text
     assert 'advisor_probe_jobs{status="queued"} 0.0' in text
 
 
 def test_readyz(client: TestClient) -> None:
-    assert client.get("/readyz").json() == {"status": "ready", "checks": {"knowledge_base": True,
-                                                                           "job_store": True}}
+    assert client.get("/readyz").json() == {
+        "status": "ready",
+        "checks": {"knowledge_base": True, "job_store": True},
+    }
 
 
 def test_slow_request_times_out_with_503(tmp_path: Path) -> None:
-    app = create_app(Settings(job_db=tmp_path / "jobs.sqlite", job_slots=0, log_json=False,
-                              request_timeout_s=0.2))
+    app = create_app(
+        Settings(job_db=tmp_path / "jobs.sqlite", job_slots=0, log_json=False, request_timeout_s=0.2)
+    )
     real = app.state.knowledge_base
 
     def slow():
@@ -126,8 +138,11 @@ def test_slow_request_times_out_with_503(tmp_path: Path) -> None:
 
 
 def test_protect_reads_closes_everything_but_health(tmp_path: Path) -> None:
-    app = create_app(Settings(job_db=tmp_path / "jobs.sqlite", job_slots=0, log_json=False,
-                              api_keys=("k",), protect_reads=True))
+    app = create_app(
+        Settings(
+            job_db=tmp_path / "jobs.sqlite", job_slots=0, log_json=False, api_keys=("k",), protect_reads=True
+        )
+    )
     with TestClient(app) as c:
         for path in ("/v1/rules", "/metrics"):
             assert_problem(c.get(path), 401)

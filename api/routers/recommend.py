@@ -40,7 +40,9 @@ _SCHEMA = {
     openapi_extra={"requestBody": {"required": True, "content": {"application/json": {"schema": _SCHEMA}}}},
 )
 async def post_recommend(
-    payload: Annotated[Any, Body()], request: Request, kb: Annotated[KnowledgeBase, Depends(get_knowledge_base)]
+    payload: Annotated[Any, Body()],
+    request: Request,
+    kb: Annotated[KnowledgeBase, Depends(get_knowledge_base)],
 ) -> Response:
     """Recommend a starting config and a search space for a profile (and probe results)."""
     # Async on purpose: about a millisecond of CPU, cheaper in the loop than a threadpool hop.
