@@ -1,5 +1,5 @@
 """Probe jobs over HTTP: allow-list, auth, cancellation, a worker killed with -9, a timeout, the
-job database going away, and results fed straight into /v1/recommend and /v1/diagnose."""
+job database going away or read-only, and results fed straight into /v1/recommend and /v1/diagnose."""
 
 from __future__ import annotations
 
@@ -214,3 +214,26 @@ def test_job_database_deleted_or_unusable_while_serving(tmp_path: Path) -> None:
         db.mkdir()  # a directory where the database should be: unreadable
         assert c.get("/readyz").status_code == 503
         assert c.get("/metrics").status_code == 200
+
+
+def test_read_only_job_database_while_serving(tmp_path: Path) -> None:
+    """Root ignores permission bits, so the files are made immutable (chattr +i) instead."""
+    import shutil
+    import subprocess
+
+    db = tmp_path / "jobs.sqlite"
+    app = create_app(Settings(job_db=db, job_slots=0, log_json=False))
+    with serve_in_thread(app) as url, httpx.Client(base_url=url, timeout=30) as c:
+        job_id = c.post("/v1/probe-jobs", json={"target": "lstm", "probe": "lr"}).json()["id"]
+        files = [str(p) for p in tmp_path.glob("jobs.sqlite*")]
+        if shutil.which("chattr") is None or subprocess.run(["chattr", "+i", *files]).returncode != 0:
+            pytest.skip("chattr +i is not available on this filesystem")
+        try:
+            ready = c.get("/readyz")
+            assert ready.status_code == 503 and "job" in ready.json()["detail"]
+            refused = c.post("/v1/probe-jobs", json={"target": "lstm", "probe": "lr"})
+            assert refused.status_code == 503 and refused.headers["content-type"] == "application/problem+json"
+            assert c.get(f"/v1/probe-jobs/{job_id}").json()["status"] == "queued"  # reads still work
+        finally:
+            subprocess.run(["chattr", "-i", *files], check=True)
+        assert c.get("/readyz").status_code == 200  # and it recovers once writable again
