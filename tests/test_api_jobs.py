@@ -232,7 +232,9 @@ def test_read_only_job_database_while_serving(tmp_path: Path) -> None:
             ready = c.get("/readyz")
             assert ready.status_code == 503 and "job" in ready.json()["detail"]
             refused = c.post("/v1/probe-jobs", json={"target": "lstm", "probe": "lr"})
-            assert refused.status_code == 503 and refused.headers["content-type"] == "application/problem+json"
+            assert (
+                refused.status_code == 503 and refused.headers["content-type"] == "application/problem+json"
+            )
             assert c.get(f"/v1/probe-jobs/{job_id}").json()["status"] == "queued"  # reads still work
         finally:
             subprocess.run(["chattr", "-i", *files], check=True)

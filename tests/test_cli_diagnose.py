@@ -82,3 +82,10 @@ def test_probe_data_scaling(cli, tmp_path: Path) -> None:
     assert plot.read_bytes()[:4] == b"\x89PNG"
     bad = cli("probe", "data-scaling", "-t", "digits-mlp", "--fractions", "0.2,x")
     assert bad.code == 2 and "--fractions must be comma-separated numbers" in bad.err
+
+
+def test_diagnose_plot(cli, tmp_path: Path) -> None:
+    plot = tmp_path / "curves.png"
+    result = cli("diagnose", HISTORIES / "diverged.csv", "--plot", plot)
+    assert result.code == 0 and plot.read_bytes()[:4] == b"\x89PNG"
+    assert cli("diagnose", "--scaling", plot, "--plot", tmp_path / "x.png").code == 2

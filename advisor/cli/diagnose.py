@@ -39,19 +39,32 @@ def command(
     ),
     fmt: Format = FORMAT,
     rules_dir: Path | None = RULES_DIR,
+    plot: Path | None = typer.Option(
+        None, "--plot", dir_okay=False, help="Write a PNG of the curves with the verdicts (needs matplotlib)."
+    ),
 ) -> None:
     """Diagnose a training run: diverged, LR too high/low, under/overfitting, plateau, ..."""
     if history is None and sanity is None and scaling is None:
         raise InputFileError("give a history file, or --sanity / --scaling results to diagnose")
     kb = knowledge_base(rules_dir)
+    parsed = load_history(history) if history else None
+    if plot is not None and parsed is None:
+        raise InputFileError("--plot draws a history: give a history file")
     result = diagnose(
-        load_history(history) if history else None,
+        parsed,
         profile=load_profile(profile) if profile else None,
         sanity=_load_model(sanity, SanityResult) if sanity else None,
         scaling=_load_model(scaling, DataScalingResult) if scaling else None,
         kb=kb,
     )
     terminal = Terminal()
+    if plot is not None and parsed is not None:
+        from ..probing import probes_module
+
+        probes_module()  # a clear error naming the extra when matplotlib/torch are missing
+        from advisor_probes.plots import plot_history
+
+        terminal.note(f"wrote {plot_history(parsed, result, plot)}")
     if fmt is Format.json:
         terminal.raw(result.to_json())
     elif fmt is Format.yaml:
