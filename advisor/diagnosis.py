@@ -22,7 +22,7 @@ from .knowledge import TEMPLATE_FIELD, KnowledgeBase, default_knowledge_base
 from .probe_results import DataScalingResult, SanityResult
 from .profile import Profile
 from .recommendation import AdviceItem
-from .rule import Rule, Severity
+from .rule import Rule, Severity, StepEffect, VerdictEffect
 
 _DIAGNOSTIC_PREFIXES = ("curve_", "sanity_", "scaling_", "verdict_")
 
@@ -202,39 +202,32 @@ def _diagnostic(rule: Rule) -> bool:
 
 
 def _verdicts(fired: list[Rule], facts: dict[str, FactValue]) -> tuple[Verdict, ...]:
-    found: dict[str, list[Rule]] = {}
+    found: dict[str, list[tuple[Rule, VerdictEffect]]] = {}
+    steps: dict[str, list[tuple[Rule, StepEffect]]] = {}
     for rule in fired:
         if rule.verdict is not None:
-            found.setdefault(rule.verdict.name, []).append(rule)
-    if any(not rules[0].verdict.exclusive for rules in found.values()):  # type: ignore[union-attr]
-        found = {n: rules for n, rules in found.items() if not rules[0].verdict.exclusive}  # type: ignore[union-attr]
-    steps: dict[str, list[Rule]] = {}
-    for rule in fired:
+            found.setdefault(rule.verdict.name, []).append((rule, rule.verdict))
         if rule.step is not None:
-            steps.setdefault(rule.step.verdict, []).append(rule)
-    out = []
-    for name, rules in found.items():
-        severity = min((r.verdict.severity for r in rules), key=_SEVERITY.__getitem__)  # type: ignore[union-attr]
-        out.append(
-            Verdict(
-                name=name,
-                rank=min(r.verdict.rank for r in rules),  # type: ignore[union-attr]
-                severity=severity,
-                evidence=tuple(
-                    Evidence(
-                        rule=r.id,
-                        text=render(r.verdict.evidence, facts),  # type: ignore[union-attr]
-                        because=r.because,
-                        source=r.source,
-                    )
-                    for r in rules
-                ),
-                next_steps=tuple(
-                    NextStep(order=r.step.order, text=r.step.text, rule=r.id, source=r.source)  # type: ignore[union-attr]
-                    for r in sorted(steps.get(name, []), key=lambda r: r.step.order)
-                ),  # type: ignore[union-attr]
-            )
+            steps.setdefault(rule.step.verdict, []).append((rule, rule.step))
+    # An exclusive verdict ("healthy") holds only when no other verdict does.
+    if any(not pairs[0][1].exclusive for pairs in found.values()):
+        found = {name: pairs for name, pairs in found.items() if not pairs[0][1].exclusive}
+    out = [
+        Verdict(
+            name=name,
+            rank=min(v.rank for _, v in pairs),
+            severity=min((v.severity for _, v in pairs), key=_SEVERITY.__getitem__),
+            evidence=tuple(
+                Evidence(rule=r.id, text=render(v.evidence, facts), because=r.because, source=r.source)
+                for r, v in pairs
+            ),
+            next_steps=tuple(
+                NextStep(order=step.order, text=step.text, rule=r.id, source=r.source)
+                for r, step in sorted(steps.get(name, []), key=lambda pair: pair[1].order)
+            ),
         )
+        for name, pairs in found.items()
+    ]
     return tuple(sorted(out, key=lambda v: (v.rank, _SEVERITY[v.severity], v.name)))
 
 
