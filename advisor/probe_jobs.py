@@ -86,51 +86,20 @@ def run_job(probe: str, spec: str, options: dict[str, Any], progress: Progress) 
     """Run one probe on the target `spec` (an import spec the server resolved). Imports torch."""
     from .probing import run_batch, run_lr, run_sanity, run_scaling
 
-    opts = OPTIONS[probe].model_validate(options)
-    if isinstance(opts, LROptions):
+    # Option fields are named after the run_* keyword arguments, so they pass straight through.
+    opts = OPTIONS[probe].model_validate(options).model_dump()
+    if probe == "lr":
         lr = run_lr(
-            spec,
-            optimizer=opts.optimizer,
-            seed=opts.seed,
-            steps=opts.steps,
-            start_lr=opts.start_lr,
-            end_lr=opts.end_lr,
-            batch_size=opts.batch_size,
-            progress=lambda i, n, lr_, loss: progress(i / n, f"lr {lr_:.2g} loss {loss:.4g}"),
+            spec, **opts, progress=lambda i, n, lr_, loss: progress(i / n, f"lr {lr_:.2g} loss {loss:.4g}")
         )
         return {"probes": {"lr_range": lr.model_dump(mode="json")}}
-    if isinstance(opts, BatchOptions):
-        batch = run_batch(
-            spec,
-            optimizer=opts.optimizer,
-            seed=opts.seed,
-            memory=opts.memory,
-            gpu=opts.gpu,
-            effective_batch=opts.effective_batch,
-            progress=lambda msg: progress(0.5, msg),
-        )
+    if probe == "batch":
+        batch = run_batch(spec, **opts, progress=lambda msg: progress(0.5, msg))
         return {"probes": {"batch": batch.model_dump(mode="json")}}
-    if isinstance(opts, SanityOptions):
-        checks = list(opts.checks) if opts.checks else None
-        sanity = run_sanity(
-            spec,
-            optimizer=opts.optimizer,
-            lr=opts.lr,
-            batch_size=opts.batch_size,
-            checks=checks,
-            seed=opts.seed,
-            progress=lambda name: progress(0.5, name),
-        )
+    if probe == "sanity":
+        opts["checks"] = list(opts["checks"]) if opts["checks"] else None
+        sanity = run_sanity(spec, **opts, progress=lambda name: progress(0.5, name))
         return {"sanity": sanity.model_dump(mode="json")}
-    assert isinstance(opts, ScalingOptions)
-    scaling = run_scaling(
-        spec,
-        fractions=list(opts.fractions),
-        optimizer=opts.optimizer,
-        lr=opts.lr,
-        batch_size=opts.batch_size,
-        epochs=opts.epochs,
-        seed=opts.seed,
-        progress=lambda i, n, msg: progress(i / n, msg),
-    )
+    opts["fractions"] = list(opts["fractions"])
+    scaling = run_scaling(spec, **opts, progress=lambda i, n, msg: progress(i / n, msg))
     return {"scaling": scaling.model_dump(mode="json")}

@@ -53,40 +53,17 @@ class BodySizeLimit:
                 await self._reject(send, limit)
 
     async def _reject(self, send: Any, limit: int) -> None:
-        body = json.dumps(
-            {
-                "type": "about:blank",
-                "title": "Content Too Large",
-                "status": 413,
-                "detail": f"request body exceeds {limit} bytes",
-            }
-        ).encode()
-        await send(
-            {
-                "type": "http.response.start",
-                "status": 413,
-                "headers": [
-                    (b"content-type", b"application/problem+json"),
-                    (b"content-length", str(len(body)).encode()),
-                    (b"connection", b"close"),
-                ],
-            }
-        )
-        await send({"type": "http.response.body", "body": body})
+        # The body may still be arriving: close the connection rather than drain it.
+        await _problem(send, 413, "Content Too Large", f"request body exceeds {limit} bytes", close=True)
 
 
-async def _problem(send: Any, status: int, title: str, detail: str) -> None:
+async def _problem(send: Any, status: int, title: str, detail: str, close: bool = False) -> None:
+    """A problem+json response from ASGI middleware (before FastAPI's handlers are reached)."""
     body = json.dumps({"type": "about:blank", "title": title, "status": status, "detail": detail}).encode()
-    await send(
-        {
-            "type": "http.response.start",
-            "status": status,
-            "headers": [
-                (b"content-type", b"application/problem+json"),
-                (b"content-length", str(len(body)).encode()),
-            ],
-        }
-    )
+    headers = [(b"content-type", b"application/problem+json"), (b"content-length", str(len(body)).encode())]
+    if close:
+        headers.append((b"connection", b"close"))
+    await send({"type": "http.response.start", "status": status, "headers": headers})
     await send({"type": "http.response.body", "body": body})
 
 

@@ -29,18 +29,27 @@ def to_device(batch: Any, device: torch.device) -> Any:
     return batch
 
 
-def default_compute_loss(model: nn.Module, batch: Any, loss_fn: Callable[..., torch.Tensor]) -> torch.Tensor:
+def split_batch(batch: Any) -> tuple[Any, Any] | None:
+    """(inputs, targets) from the batch shapes the probes understand, else None."""
     if isinstance(batch, Mapping):
         for xk, yk in (("inputs", "targets"), ("x", "y")):
             if xk in batch and yk in batch:
-                return loss_fn(model(batch[xk]), batch[yk])
+                return batch[xk], batch[yk]
+        return None
+    if isinstance(batch, Sequence) and not isinstance(batch, str) and len(batch) == 2:
+        return batch[0], batch[1]
+    return None
+
+
+def default_compute_loss(model: nn.Module, batch: Any, loss_fn: Callable[..., torch.Tensor]) -> torch.Tensor:
+    pair = split_batch(batch)
+    if pair is not None:
+        return loss_fn(model(pair[0]), pair[1])
+    if isinstance(batch, Mapping):
         raise ProbeError(f"dict batch with keys {sorted(batch)}: expected inputs/targets "
-                              "or x/y, or pass compute_loss")
-    if isinstance(batch, Sequence) and len(batch) == 2:
-        inputs, targets = batch
-        return loss_fn(model(inputs), targets)
+                         "or x/y, or pass compute_loss")
     raise ProbeError(f"cannot read a batch of type {type(batch).__name__}: expected "
-                          "(inputs, targets) or a dict, or pass compute_loss")
+                     "(inputs, targets) or a dict, or pass compute_loss")
 
 
 def batch_size_of(batch: Any) -> int:

@@ -23,7 +23,7 @@ from torch.utils.data import DataLoader, Dataset, Subset
 from advisor.errors import ProbeError
 from advisor.probe_results import SanityCheck, SanityResult
 
-from .batches import ComputeLoss, cycle, default_compute_loss, make_loader, to_device
+from .batches import ComputeLoss, cycle, default_compute_loss, make_loader, split_batch, to_device
 from .optimizers import OPTIMIZERS, build_optimizer
 from .state import preserved_state
 
@@ -121,14 +121,8 @@ class _Context:
         """(inputs, targets) when the batch has that shape and the loss is the default one."""
         if self.custom:
             return None
-        if isinstance(batch, dict):
-            for xk, yk in (("inputs", "targets"), ("x", "y")):
-                if xk in batch and yk in batch:
-                    return batch[xk], batch[yk]
-            return None
-        if isinstance(batch, tuple | list) and len(batch) == 2 and isinstance(batch[0], torch.Tensor):
-            return batch[0], batch[1]
-        return None
+        pair = split_batch(batch)
+        return pair if pair is not None and isinstance(pair[0], torch.Tensor) else None
 
     def trainable_optimizer(self) -> torch.optim.Optimizer | None:
         try:

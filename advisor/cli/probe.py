@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import typer
+from pydantic import BaseModel
 
 from ..diagnosis import diagnose
 from ..errors import ProbeError
@@ -42,11 +45,7 @@ def lr(
         result = run_lr(target, optimizer=optimizer, seed=seed, steps=steps, start_lr=start_lr,
                         end_lr=end_lr, batch_size=batch_size,
                         progress=lambda i, n, lr_, loss: advance(i, f"lr {lr_:.2g} loss {loss:.4g}"))
-    _plot(plot, result, "plot_lr", terminal)
-    if fmt is Format.table:
-        terminal.lr_result(result)
-    else:
-        terminal.raw(result.model_dump_json(indent=2) + "\n")
+    _show(terminal, fmt, result, terminal.lr_result, plot, "plot_lr")
 
 
 @app.command("batch")
@@ -66,11 +65,7 @@ def batch(
     with terminal.progress("batch-size probe", total=None) as advance:
         result = run_batch(target, optimizer=optimizer, seed=seed, memory=memory, gpu=gpu,
                            effective_batch=effective_batch, progress=lambda msg: advance(None, msg))
-    _plot(plot, result, "plot_memory", terminal)
-    if fmt is Format.table:
-        terminal.batch_result(result)
-    else:
-        terminal.raw(result.model_dump_json(indent=2) + "\n")
+    _show(terminal, fmt, result, terminal.batch_result, plot, "plot_memory")
 
 
 @app.command("sanity")
@@ -92,10 +87,8 @@ def sanity(
     with terminal.progress("sanity checks", total=None) as advance:
         result = run_sanity(target, optimizer=optimizer, lr=lr, batch_size=batch_size, checks=names,
                             seed=seed, progress=lambda name: advance(None, name))
-    if fmt is Format.table:
-        terminal.diagnosis(diagnose(sanity=result), f"{target} (sanity checks)")
-    else:
-        terminal.raw(result.model_dump_json(indent=2) + "\n")
+    title = f"{target} (sanity checks)"
+    _show(terminal, fmt, result, lambda r: terminal.diagnosis(diagnose(sanity=r), title))
 
 
 @app.command("data-scaling")
@@ -120,16 +113,23 @@ def data_scaling(
     with terminal.progress("data scaling", total=len(values)) as advance:
         result = run_scaling(target, fractions=values, optimizer=optimizer, lr=lr, batch_size=batch_size,
                              epochs=epochs, seed=seed, progress=lambda i, n, msg: advance(i, msg))
-    _plot(plot, result, "plot_scaling", terminal)
+    title = f"{target} (data scaling)"
+    render = lambda r: terminal.diagnosis(diagnose(scaling=r), title)  # noqa: E731
+    _show(terminal, fmt, result, render, plot, "plot_scaling")
+
+
+def _show(terminal: Terminal, fmt: Format, result: BaseModel, render: Callable[[Any], None],
+          plot: Path | None = None, plot_function: str = "") -> None:
+    """Write the plot if asked, then the result: a table, or its JSON (what `diagnose` reads)."""
+    if plot is not None:
+        _plot(plot, result, plot_function, terminal)
     if fmt is Format.table:
-        terminal.diagnosis(diagnose(scaling=result), f"{target} (data scaling)")
+        render(result)
     else:
         terminal.raw(result.model_dump_json(indent=2) + "\n")
 
 
-def _plot(path: Path | None, result: object, function: str, terminal: Terminal) -> None:
-    if path is None:
-        return
+def _plot(path: Path, result: object, function: str, terminal: Terminal) -> None:
     try:
         from advisor_probes import plots
     except ImportError as exc:  # pragma: no cover - matplotlib missing
