@@ -22,6 +22,7 @@ from .rule import ParamEffect, Rule
 # Aspects of a parameter decided by one winning rule each. `range` and `choices` compete as
 # one aspect, the domain, so a more specific rule's choices replace a general rule's range.
 ASPECTS = ("default", "domain", "scale")
+OMIT = "<omitted>"  # the default of a parameter a rule says does not apply
 
 
 @dataclass(frozen=True)
@@ -111,7 +112,7 @@ def _resolve(result: Inference) -> None:
     for rule in ranked:
         for name, effect in result.effects[rule.id].items():
             offered = {
-                "default": effect.default,
+                "default": OMIT if effect.omit else effect.default,
                 "domain": ("range", effect.range) if effect.range is not None
                 else ("choices", effect.choices) if effect.choices is not None else None,
                 "scale": effect.scale,
@@ -128,7 +129,7 @@ def _resolve(result: Inference) -> None:
                     result.conflicts.append(Conflict(
                         f"param:{name}", aspect, rule.id, _plain(value), winner.rule.id,
                         _why(winner.rule, rule)))
-            if effect.multiply or effect.multiply_range or effect.cap is not None:
+            if effect.multiply or effect.multiply_range or effect.cap is not None or effect.multiply_expr:
                 result.modifiers.setdefault(name, []).append(rule)
         if rule.search:
             for names, include in ((rule.search.include, True), (rule.search.exclude, False)):

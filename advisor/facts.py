@@ -11,10 +11,14 @@ from .profile import (
     Activation,
     Device,
     DropoutPlacement,
+    FinetuneMethod,
     LossName,
     Modality,
     ModelFamily,
+    ModelKind,
+    Normalization,
     OptimizerName,
+    Precision,
     Profile,
     TaskType,
 )
@@ -68,6 +72,15 @@ def verdict_fact(name: str) -> str:
     return f"verdict_{name}"
 
 
+# The published recipe family a profile belongs to (rules/recipes.yaml sets it; "generic" when
+# none applies, so rules can test for it instead of waiting on an absent fact).
+RECIPES = (
+    "generic", "convnet_scratch", "mobile_scratch", "convnet_finetune", "detection", "segmentation",
+    "vit_scratch", "vit_finetune", "encoder_pretrain", "encoder_finetune", "seq2seq_scratch",
+    "seq2seq_finetune", "llm_pretrain", "llm_finetune", "adapter_finetune", "rnn_lm", "gan",
+    "speech_finetune",
+)
+
 REGIMES = (
     "scratch",
     "finetune-small-similar",
@@ -83,7 +96,11 @@ _SPECS = (
     FactSpec("num_classes", "int", "number of classes (unknown for regression)"),
     FactSpec("imbalance_ratio", "float", "largest / smallest class count"),
     FactSpec("sparse_features", "bool", "inputs are sparse (bag-of-words, one-hot)"),
+    FactSpec("sequence_length", "int", "tokens (or frames) per example"),
+    FactSpec("num_tokens", "int", "training tokens in the dataset"),
     _enum("family", ModelFamily, "model family"),
+    _enum("kind", ModelKind, "transformer layout"),
+    _enum("norm", Normalization, "normalization layers"),
     FactSpec("num_params", "int", "parameter count"),
     FactSpec("depth", "int", "number of weight layers"),
     FactSpec("batchnorm", "bool", "the model has BatchNorm layers"),
@@ -91,16 +108,27 @@ _SPECS = (
     _enum("dropout_placement", DropoutPlacement, "where the model applies dropout"),
     FactSpec("custom_layers", "bool", "the model has hand-written ops"),
     FactSpec("pretrained", "bool", "starts from pretrained weights"),
+    _enum("finetune_method", FinetuneMethod, "how pretrained weights are trained (default full)"),
+    FactSpec("lora_rank", "int", "LoRA rank r"),
     FactSpec("similarity", "enum", "target vs pretraining data", ("high", "low")),
     _enum("loss", LossName, "loss function"),
     FactSpec("auxiliary_loss", "bool", "an auxiliary loss is added to the main one"),
     FactSpec("optimizer_given", "bool", "the profile names an optimizer"),
     FactSpec("trials", "int", "trial budget"),
     FactSpec("epochs", "int", "epoch budget per trial"),
+    FactSpec("steps", "int", "optimizer-step budget per trial"),
+    FactSpec("tokens", "int", "token budget per trial"),
+    FactSpec("budget_unit", "enum", "how the profile states the run length",
+             ("epochs", "steps", "tokens", "none")),
+    FactSpec("total_steps", "int", "optimizer steps per run, when the profile allows computing it"),
     _enum("device", Device, "accelerator kind"),
     FactSpec("memory_gb", "float", "memory per device (GiB)"),
     FactSpec("num_devices", "int", "devices used together"),
     FactSpec("max_batch_size", "int", "largest batch that fits on one device"),
+    _enum("precision", Precision, "numeric precision of training"),
+    FactSpec("batch_given", "bool", "the profile fixes the global batch size"),
+    FactSpec("global_batch", "int", "samples per optimizer step, all devices and accumulation"),
+    FactSpec("grad_accum", "int", "gradient accumulation steps the profile states"),
     FactSpec("user_lr", "float", "the learning rate the profile says it uses"),
     # Probe measurements (absent unless that probe ran and measured them).
     FactSpec("lr_probed", "bool", "an LR range test ran"),
@@ -162,6 +190,7 @@ _SPECS = (
     # From the profile when it names one, otherwise chosen by a rule.
     _enum("optimizer", OptimizerName, "the optimizer in use", derived=True),
     FactSpec("regime", "enum", "fine-tuning quadrant or scratch", REGIMES, derived=True),
+    FactSpec("recipe", "enum", "published recipe family the profile belongs to", RECIPES, derived=True),
     FactSpec("fine_tune", "bool", "training starts from pretrained weights", derived=True),
     FactSpec(
         "dataset_size", "enum", "size class of the training set",
@@ -190,14 +219,20 @@ def profile_facts(profile: Profile, probes: ProbeResults | None = None) -> dict[
         "num_classes": data.num_classes,
         "imbalance_ratio": float(data.imbalance_ratio),
         "sparse_features": data.sparse_features,
+        "sequence_length": data.sequence_length,
+        "num_tokens": data.num_tokens,
         "family": model.family,
+        "kind": model.kind,
+        "norm": model.norm or "none",
         "num_params": model.num_params,
         "depth": model.depth,
-        "batchnorm": model.batchnorm,
+        "batchnorm": model.norm == "batchnorm",
         "activation": model.activation,
         "dropout_placement": model.dropout_placement,
         "custom_layers": model.custom_layers,
         "pretrained": model.pretrained,
+        "finetune_method": model.finetuning.method if model.finetuning else "full",
+        "lora_rank": model.finetuning.lora_rank if model.finetuning else None,
         "similarity": model.pretrain_similarity,
         "loss": profile.loss.name,
         "auxiliary_loss": profile.loss.auxiliary,
@@ -205,14 +240,41 @@ def profile_facts(profile: Profile, probes: ProbeResults | None = None) -> dict[
         "optimizer": profile.optimizer,
         "trials": profile.budget.trials,
         "epochs": profile.budget.epochs,
+        "steps": profile.budget.steps,
+        "tokens": profile.budget.tokens,
+        "budget_unit": _budget_unit(profile),
+        "total_steps": total_steps(profile),
         "device": hw.device,
         "memory_gb": None if hw.memory_gb is None else float(hw.memory_gb),
         "num_devices": hw.num_devices,
         "max_batch_size": hw.max_batch_size,
+        "precision": hw.precision,
+        "batch_given": hw.global_batch_size is not None,
+        "global_batch": hw.global_batch_size,
+        "grad_accum": hw.gradient_accumulation_steps,
         "user_lr": profile.learning_rate,
     }
     facts.update(_probe_facts(probes or ProbeResults()))
     return {name: value for name, value in facts.items() if value is not None}
+
+
+def _budget_unit(profile: Profile) -> str:
+    budget = profile.budget
+    return next((u for u in ("epochs", "steps", "tokens") if getattr(budget, u) is not None), "none")
+
+
+def total_steps(profile: Profile) -> int | None:
+    """Optimizer steps of one run, when the budget and a fixed global batch say it."""
+    budget, batch = profile.budget, profile.hardware.global_batch_size
+    if budget.steps is not None:
+        return budget.steps
+    if batch is None:
+        return None
+    if budget.epochs is not None:
+        return max(1, budget.epochs * profile.data.num_samples // batch)
+    if budget.tokens is not None and profile.data.sequence_length:
+        return max(1, budget.tokens // (batch * profile.data.sequence_length))
+    return None
 
 
 def _probe_facts(probes: ProbeResults) -> dict[str, FactValue | None]:

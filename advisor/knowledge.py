@@ -174,7 +174,7 @@ def _build_rule(raw: Any, file: str, line: int, order: int, sources: Mapping[str
             close = difflib.get_close_matches(sid, list(sources), n=1)
             bad(f"unknown source id {sid!r}" + (f" (did you mean {close[0]!r}?)" if close else ""))
     when = _compile(spec.when if isinstance(spec.when, str) else str(spec.when).lower(), "bool", bad)
-    params, caps, exprs, sets, advice, search = {}, {}, {}, {}, None, None
+    params, caps, scalers, exprs, sets, advice, search = {}, {}, {}, {}, {}, None, None
     verdict: VerdictEffect | None = None
     step: StepEffect | None = None
     if not spec.then:
@@ -207,6 +207,11 @@ def _build_rule(raw: Any, file: str, line: int, order: int, sources: Mapping[str
                     cap = _compile(str(effect.cap), "num", lambda m, k=key: bad(f"{k}.cap: {m}"))
                     if cap is not None:
                         caps[key] = cap
+                if effect.multiply_expr is not None:
+                    scaler = _compile(effect.multiply_expr, "num",
+                                      lambda m, k=key: bad(f"{k}.multiply_expr: {m}"))
+                    if scaler is not None:
+                        scalers[key] = scaler
                 computed = {"default": effect.default_expr}
                 if effect.range_expr is not None:
                     computed |= {"low": effect.range_expr[0], "high": effect.range_expr[1]}
@@ -226,7 +231,7 @@ def _build_rule(raw: Any, file: str, line: int, order: int, sources: Mapping[str
     if verdict is not None:  # a verdict is also a fact, so next-step rules can chain on it
         sets = {**sets, verdict_fact(verdict.name): True}
     return Rule(spec.id, spec.source, when, spec.salience, spec.because.strip(), params, caps,
-                exprs, sets, advice, search, verdict, step, file, line, order)
+                scalers, exprs, sets, advice, search, verdict, step, file, line, order)
 
 
 def _known_verdict(name: str, where: str, bad: Any) -> bool:
@@ -309,12 +314,17 @@ def _check_effect(spec: ParamSpec, effect: ParamEffect, bad: Any) -> None:
             f"[{effect.range[0]:g}, {effect.range[1]:g}]")
     if effect.choices and default is not None and default not in effect.choices:
         bad(f"{name}: default {default!r} is not one of its choices {list(effect.choices)}")
+    if effect.omit and (effect.default is not None or effect.default_expr is not None):
+        bad(f"{name}: omit leaves the parameter out; it cannot also give a default")
+    if effect.per_batch is not None and name != "learning_rate":
+        bad(f"{name}: per_batch scaling applies to learning_rate only")
     if effect.default is not None and effect.default_expr is not None:
         bad(f"{name}: give default or default_expr, not both")
     if effect.range is not None and effect.range_expr is not None:
         bad(f"{name}: give range or range_expr, not both")
     computed = effect.default_expr is not None or effect.range_expr is not None
-    if (effect.multiply or effect.multiply_range or effect.cap is not None or computed) and spec.kind not in (
+    modifies = effect.multiply or effect.multiply_range or effect.cap is not None or effect.multiply_expr
+    if (modifies or computed) and spec.kind not in (
         "real", "integer"
     ):
         bad(f"{name}: multiply/cap/expressions apply to numbers only")

@@ -8,25 +8,38 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic_core import InitErrorDetails, PydanticCustomError
 
 from .errors import FieldProblem, InputFileError, ProfileError
+from .profile_checks import contradictions
 
 TaskType = Literal[
-    "classification", "regression", "detection", "segmentation", "generation", "metric_learning"
+    "classification", "regression", "detection", "segmentation", "generation", "metric_learning",
+    "causal_lm", "masked_lm", "seq2seq",
 ]
 Modality = Literal["image", "text", "tabular", "sequence", "audio"]
-ModelFamily = Literal["mlp", "cnn", "resnet", "rnn", "lstm", "gru", "transformer", "gan"]
+ModelFamily = Literal[
+    "mlp", "cnn", "resnet", "mobilenet", "rnn", "lstm", "gru", "transformer", "vit", "gan"
+]
+ModelKind = Literal["encoder", "decoder", "encoder_decoder"]
+Normalization = Literal["batchnorm", "layernorm", "rmsnorm", "groupnorm", "none"]
 OptimizerName = Literal[
     "sgd", "momentum", "nesterov", "adam", "adamw", "rmsprop", "adagrad", "adadelta", "adamax",
-    "nadam",
+    "nadam", "lamb", "lars", "adafactor",
 ]
-Activation = Literal["relu", "leaky_relu", "gelu", "tanh", "sigmoid"]
+Activation = Literal[
+    "relu", "leaky_relu", "gelu", "silu", "swish", "swiglu", "relu6", "elu", "tanh", "sigmoid"
+]
+FinetuneMethod = Literal["full", "linear_probe", "lora", "qlora", "adapters"]
+Precision = Literal["fp32", "tf32", "fp16", "bf16"]
 DropoutPlacement = Literal[
     "none", "fully_connected", "input_output", "before_batchnorm", "recurrent_cell",
     "convolutional",
 ]
-LossName = Literal["cross_entropy", "bce", "mse", "focal", "n_pair", "triplet", "wasserstein"]
+LossName = Literal[
+    "cross_entropy", "bce", "mse", "focal", "n_pair", "triplet", "wasserstein", "ctc", "hinge"
+]
 Device = Literal["cpu", "gpu", "tpu"]
 
 _FIELD_PATH = re.compile(r"[a-z_]+(\.[a-z_]+)*")
@@ -40,7 +53,9 @@ class _Frozen(BaseModel):
 
 class Data(_Frozen):
     modality: Modality
-    num_samples: PositiveInt = Field(description="Number of labelled training samples.")
+    num_samples: PositiveInt = Field(
+        description="Training examples: images, sentences, sequences of sequence_length tokens, utterances."
+    )
     num_classes: Annotated[int, Field(ge=2)] | None = Field(
         default=None, description="Classes for classification-like tasks; absent for regression."
     )
@@ -48,13 +63,30 @@ class Data(_Frozen):
         default=1.0, description="Largest class count divided by the smallest (1 = balanced)."
     )
     sparse_features: bool = False
+    sequence_length: PositiveInt | None = Field(
+        default=None, description="Tokens (or frames) per example; text, sequence and audio data."
+    )
+    num_tokens: PositiveInt | None = Field(
+        default=None, description="Training tokens in the dataset (language models)."
+    )
+
+
+class Finetuning(_Frozen):
+    method: FinetuneMethod = Field(
+        default="full", description="full | linear_probe | lora | qlora | adapters"
+    )
+    lora_rank: PositiveInt | None = Field(default=None, description="LoRA rank r (lora, qlora).")
 
 
 class Model(_Frozen):
     family: ModelFamily
+    kind: ModelKind | None = Field(
+        default=None, description="Transformer layout: encoder, decoder or encoder_decoder."
+    )
     num_params: PositiveInt | None = None
-    depth: PositiveInt | None = Field(default=None, description="Number of weight layers.")
-    batchnorm: bool = False
+    depth: PositiveInt | None = Field(default=None, description="Number of weight layers (or blocks).")
+    batchnorm: bool = Field(default=False, description="Kept from profile v1: normalization: batchnorm.")
+    normalization: Normalization | None = None
     activation: Activation | None = None
     dropout_placement: DropoutPlacement = "none"
     custom_layers: bool = Field(default=False, description="Hand-written ops with own backward.")
@@ -62,16 +94,19 @@ class Model(_Frozen):
     pretrain_similarity: Literal["high", "low"] | None = Field(
         default=None, description="How close the target data is to the pretraining data."
     )
+    finetuning: Finetuning | None = Field(
+        default=None, description="How the pretrained weights are trained (pretrained models only)."
+    )
 
-    @model_validator(mode="after")
-    def _similarity_needs_pretrained(self) -> Model:
-        if self.pretrained and self.pretrain_similarity is None:
-            raise ValueError(
-                "pretrain_similarity: required when pretrained is true (allowed: high, low)"
-            )
-        if not self.pretrained and self.pretrain_similarity is not None:
-            raise ValueError("pretrain_similarity: only applies when pretrained is true; remove it")
-        return self
+    @field_validator("activation", mode="before")
+    @classmethod
+    def _swish_is_silu(cls, value: Any) -> Any:
+        return "silu" if value == "swish" else value
+
+    @property
+    def norm(self) -> Normalization | None:
+        """The normalization layers, from `normalization` or profile v1's `batchnorm: true`."""
+        return self.normalization or ("batchnorm" if self.batchnorm else None)
 
 
 class Loss(_Frozen):
@@ -82,6 +117,8 @@ class Loss(_Frozen):
 class Budget(_Frozen):
     trials: PositiveInt = Field(default=20, description="How many training runs the search may use.")
     epochs: PositiveInt | None = None
+    steps: PositiveInt | None = Field(default=None, description="Optimizer steps per run.")
+    tokens: PositiveInt | None = Field(default=None, description="Training tokens per run.")
 
 
 class Hardware(_Frozen):
@@ -91,6 +128,12 @@ class Hardware(_Frozen):
     max_batch_size: PositiveInt | None = Field(
         default=None, description="Largest batch that fits in one device's memory."
     )
+    precision: Precision | None = Field(default=None, description="fp32 | tf32 | fp16 | bf16")
+    global_batch_size: PositiveInt | None = Field(
+        default=None,
+        description="Samples per optimizer step over all devices and accumulation, when you fix it.",
+    )
+    gradient_accumulation_steps: PositiveInt | None = None
 
 
 class Profile(_Frozen):
@@ -109,11 +152,14 @@ class Profile(_Frozen):
     hardware: Hardware = Hardware()
 
     @model_validator(mode="after")
-    def _classes_match_task(self) -> Profile:
-        if self.task == "regression" and self.data.num_classes is not None:
-            raise ValueError("data.num_classes: does not apply to a regression task; remove it")
-        if self.task == "classification" and self.data.num_classes is None:
-            raise ValueError("data.num_classes: required for a classification task (an integer >= 2)")
+    def _coherent(self) -> Profile:
+        problems = contradictions(self)
+        if problems:
+            raise ValidationError.from_exception_data("Profile", [
+                InitErrorDetails(type=PydanticCustomError("contradiction", message),
+                                 loc=loc, input=None)
+                for loc, message in problems
+            ])
         return self
 
 

@@ -8,7 +8,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
-from .engine import Decision, Inference, infer
+from .engine import OMIT, Decision, Inference, infer
 from .errors import ProfileError
 from .facts import profile_facts
 from .knowledge import KnowledgeBase, default_knowledge_base
@@ -59,15 +59,16 @@ class Recommendation(_Frozen):
     advice: tuple[AdviceItem, ...]
     explanations: dict[str, tuple[Explanation, ...]]
     probes: dict[str, Any] = {}
+    # Every parameter's plausible domain, searched or not: search_space is the part the budget opens.
+    ranges: tuple[Dimension, ...] = ()
     facts: dict[str, Any] = {}
     fired: tuple[str, ...] = ()
     conflicts: tuple[dict[str, Any], ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
         data = self.model_dump(mode="json")
-        data["search_space"] = [
-            {k: v for k, v in dim.items() if v is not None} for dim in data["search_space"]
-        ]
+        for key in ("search_space", "ranges"):
+            data[key] = [{k: v for k, v in dim.items() if v is not None} for dim in data[key]]
         for entries in data["explanations"].values():
             for entry in entries:
                 if entry["overridden_by"] is None:
@@ -148,6 +149,11 @@ class _Param:
             parts = [f"default ×{effect.multiply:g}"] if effect.multiply else []
             parts += [f"range ×[{lo_f:g}, {hi_f:g}]"] if self.range is not None else []
             self.notes.append((rule, ", ".join(parts) or "no-op"))
+        if effect.multiply_expr is not None:
+            factor = float(rule.scalers[self.spec.name].evaluate(facts))
+            if math.isfinite(factor) and factor > 0:
+                self.scale_by(factor)
+                self.notes.append((rule, f"×{_fmt(_sig(factor))} (`{effect.multiply_expr}`)"))
         if effect.cap is not None:
             cap = rule.caps[self.spec.name].evaluate(facts)
             if not math.isfinite(cap):
@@ -166,6 +172,20 @@ class _Param:
                 allowed = [c for c in (self.choices or []) if c <= cap]
                 self.default = max(allowed) if allowed else cap
             self.notes.append((rule, f"capped at {_fmt(cap)} (`{rule.caps[self.spec.name].text}`)"))
+
+    def scale_by(self, factor: float) -> None:
+        """Multiply default and domain; integer choices stay integers."""
+        integer = self.spec.kind == "integer"
+
+        def times(x: Any) -> Any:
+            return max(1, round(x * factor)) if integer else _sig(x * factor)
+
+        if isinstance(self.default, int | float) and not isinstance(self.default, bool):
+            self.default = times(self.default)
+        if self.range is not None:
+            self.range = [times(self.range[0]), times(self.range[1])]
+        if self.choices is not None and all(isinstance(c, int | float) for c in self.choices):
+            self.choices = sorted({times(c) for c in self.choices})
 
     def finish(self) -> None:
         integer = self.spec.kind == "integer"
@@ -192,7 +212,13 @@ class _Param:
             self.choices = sorted([*self.choices, self.default], key=str)
             self.notes.append((None, f"default {_fmt(self.default)} added to the choices"))
 
+    @property
+    def omitted(self) -> bool:
+        return self.default == OMIT
+
     def dimension(self) -> Dimension | None:
+        if self.omitted:
+            return None
         if self.choices is not None and len(set(map(str, self.choices))) >= 2:
             return Dimension(name=self.spec.name, type="categorical", categories=tuple(self.choices))
         if self.range is not None and self.range[0] < self.range[1]:
@@ -206,6 +232,7 @@ def _assemble(kb: KnowledgeBase, inference: Inference, probes: dict[str, Any]) -
     facts = inference.facts
     config: dict[str, Any] = {}
     dims: list[Dimension] = []
+    ranges: list[Dimension] = []
     explanations: dict[str, list[Explanation]] = {}
     tier = int(facts.get("search_tier", _DEFAULT_TIER))
 
@@ -226,14 +253,18 @@ def _assemble(kb: KnowledgeBase, inference: Inference, probes: dict[str, Any]) -
         else:
             explain("optimizer", kb.rule(setter), f"= {facts['optimizer']}")
 
-    for name in sorted(inference.decisions, key=PARAM_ORDER.__getitem__):
+    # batch_size first: a learning rate stated per reference batch is rescaled to it.
+    for name in sorted(inference.decisions, key=_assembly_order):
         slots = inference.decisions[name]
         spec = PARAMS[name]
         param = _Param(spec, slots)
+        _rescale_to_batch(param, slots, inference, config.get("batch_size"))
         for rule in inference.modifiers.get(name, ()):
             param.apply(rule, facts)
         param.finish()
-        if param.default is not None:
+        if param.omitted:
+            explanations.setdefault(name, [])
+        elif param.default is not None:
             config[name] = param.default
         by_rule: dict[str, tuple[Rule, list[str]]] = {}
         for aspect, decision in slots.items():  # one entry per rule, its aspects joined
@@ -246,6 +277,7 @@ def _assemble(kb: KnowledgeBase, inference: Inference, probes: dict[str, Any]) -
         dim = param.dimension()
         if dim is not None:
             searched, why, rule = _searched(spec, tier, inference.search.get(name))
+            ranges.append(dim)
             if searched:
                 dims.append(dim)
             if rule is not None:
@@ -263,6 +295,8 @@ def _assemble(kb: KnowledgeBase, inference: Inference, probes: dict[str, Any]) -
         explain(name, kb.rule(rule_id), ", ".join(effects), lost_to=lost_to)
 
     dims.sort(key=lambda d: (PARAMS[d.name].tier or 9, PARAM_ORDER[d.name]))
+    config = {k: config[k] for k in sorted(config, key=lambda k: PARAM_ORDER.get(k, -1))}
+    ranges.sort(key=lambda d: PARAM_ORDER[d.name])
     advice = sorted(
         (AdviceItem(id=r.id, severity=r.advice.severity, text=r.advice.text, source=r.source)
          for r in inference.fired if r.advice),
@@ -272,6 +306,7 @@ def _assemble(kb: KnowledgeBase, inference: Inference, probes: dict[str, Any]) -
     return Recommendation(
         config=config,
         search_space=tuple(dims),
+        ranges=tuple(ranges),
         advice=tuple(advice),
         explanations={k: tuple(v) for k, v in explanations.items()},
         probes=probes,
@@ -279,6 +314,29 @@ def _assemble(kb: KnowledgeBase, inference: Inference, probes: dict[str, Any]) -
         fired=tuple(r.id for r in inference.fired),
         conflicts=tuple(c.as_dict() for c in inference.conflicts),
     )
+
+
+def _assembly_order(name: str) -> tuple[int, int]:
+    return (0 if name == "batch_size" else 1, PARAM_ORDER[name])
+
+
+def _rescale_to_batch(param: _Param, slots: dict[str, Decision], inference: Inference,
+                      batch: Any) -> None:
+    """A default stated per reference batch (rule `per_batch`) follows the recommended batch."""
+    if "default" not in slots or not isinstance(batch, int | float):
+        return
+    rule = slots["default"].rule
+    scaling = inference.effects[rule.id][param.spec.name].per_batch
+    if scaling is None or batch == scaling.reference:
+        return
+    factor = scaling.factor(batch)
+    default_before = param.default
+    if isinstance(param.default, int | float):
+        param.default = _sig(param.default * factor)
+    if param.range is not None and "domain" in slots and slots["domain"].rule.id == rule.id:
+        param.range = [_sig(param.range[0] * factor), _sig(param.range[1] * factor)]
+    param.notes.append((rule, f"{_fmt(default_before)} per {scaling.reference} samples, "
+                              f"{scaling.rule} scaling to batch {batch}: ×{_fmt(_sig(factor))}"))
 
 
 def _searched(spec: ParamSpec, tier: int, decision: Decision | None) -> tuple[bool, str, Rule | None]:

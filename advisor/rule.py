@@ -26,10 +26,22 @@ class Advice(_Frozen):
     text: Annotated[str, Field(min_length=5)]
 
 
+class BatchScaling(_Frozen):
+    """A value stated for a reference batch, rescaled to the batch actually recommended."""
+
+    reference: Annotated[int, Field(gt=0)]
+    rule: Literal["linear", "sqrt"]
+
+    def factor(self, batch: float) -> float:
+        ratio = batch / self.reference
+        return ratio if self.rule == "linear" else ratio ** 0.5
+
+
 class ParamEffect(_Frozen):
     """What one rule concludes about one hyperparameter."""
 
     default: Scalar | dict[str, Any] | None = None
+    omit: bool = False  # the parameter does not apply: no default, no search (wins like a default)
     range: tuple[float, float] | None = None
     choices: tuple[Scalar, ...] | None = None
     scale: Literal["log", "linear"] | None = None
@@ -37,6 +49,8 @@ class ParamEffect(_Frozen):
     multiply: Annotated[float, Field(gt=0)] | None = None
     multiply_range: tuple[Annotated[float, Field(gt=0)], Annotated[float, Field(gt=0)]] | None = None
     cap: str | int | float | None = None  # numeric expression over facts: an upper bound
+    multiply_expr: str | None = None  # numeric expression over facts: a factor on default and domain
+    per_batch: BatchScaling | None = None  # default and range hold for `reference` samples per step
     # Values computed from facts when the rule fires (probe measurements): numeric expressions.
     default_expr: str | None = None
     range_expr: tuple[str, str] | None = None
@@ -87,6 +101,7 @@ class Rule:
     because: str
     params: Mapping[str, ParamEffect]
     caps: Mapping[str, Expression]
+    scalers: Mapping[str, Expression]  # param -> multiply_expr
     exprs: Mapping[str, Mapping[str, Expression]]  # param -> "default" / "low" / "high"
     sets: Mapping[str, FactValue]
     advice: Advice | None
@@ -102,6 +117,7 @@ class Rule:
         """Facts that must be known before the rule can fire (condition and value expressions)."""
         extra = {f for by_aspect in self.exprs.values() for e in by_aspect.values() for f in e.facts}
         extra |= {f for cap in self.caps.values() for f in cap.facts}
+        extra |= {f for scaler in self.scalers.values() for f in scaler.facts}
         return self.when.facts | frozenset(extra)
 
     def concluded(self, facts: Mapping[str, FactValue]) -> Mapping[str, ParamEffect]:
