@@ -36,7 +36,18 @@ def _safe_div(a: float, b: float) -> float:
     return a / b if b else float("inf")
 
 
-_ARITH = {ast.Add: operator.add, ast.Sub: operator.sub, ast.Mult: operator.mul, ast.Div: _safe_div}
+def _safe_pow(a: float, b: float) -> float:
+    # Published scaling-law fits need powers; overflow and complex results become inf / nan
+    # rather than exceptions.
+    try:
+        out = float(a) ** float(b)
+    except (OverflowError, ZeroDivisionError):
+        return float("inf")
+    return out if isinstance(out, float) else float("nan")
+
+
+_ARITH = {ast.Add: operator.add, ast.Sub: operator.sub, ast.Mult: operator.mul, ast.Div: _safe_div,
+          ast.Pow: _safe_pow}
 
 
 class ExpressionError(ValueError):
@@ -103,7 +114,7 @@ class _Compiler:
         method = getattr(self, f"_{type(node).__name__}", None)
         if method is None:
             raise self.fail(node, f"{type(node).__name__} is not allowed in a condition "
-                            "(allowed: facts, constants, comparisons, and/or/not, in, + - * /)")
+                            "(allowed: facts, constants, comparisons, and/or/not, in, + - * / **)")
         return method(node)
 
     def _bare_fact(self, node: ast.AST) -> None:
@@ -142,7 +153,7 @@ class _Compiler:
     def _BinOp(self, node: ast.BinOp) -> _Typed:
         op = _ARITH.get(type(node.op))
         if op is None:
-            raise self.fail(node, f"operator {type(node.op).__name__} is not allowed (+ - * /)")
+            raise self.fail(node, f"operator {type(node.op).__name__} is not allowed (+ - * / **)")
         left, right = self.compile(node.left), self.compile(node.right)
         if left.type != "num" or right.type != "num":
             raise self.fail(node, f"arithmetic needs numbers, got {left.type} and {right.type}")

@@ -76,7 +76,8 @@ def verdict_fact(name: str) -> str:
 # none applies, so rules can test for it instead of waiting on an absent fact).
 RECIPES = (
     "generic", "convnet_scratch", "mobile_scratch", "convnet_finetune", "detection", "segmentation",
-    "vit_scratch", "vit_finetune", "encoder_pretrain", "encoder_finetune", "seq2seq_scratch",
+    "vit_scratch", "vit_finetune", "transformer_scratch", "encoder_pretrain", "encoder_finetune",
+    "seq2seq_scratch",
     "seq2seq_finetune", "llm_pretrain", "llm_finetune", "adapter_finetune", "rnn_lm", "gan",
     "speech_finetune",
 )
@@ -121,6 +122,7 @@ _SPECS = (
     FactSpec("budget_unit", "enum", "how the profile states the run length",
              ("epochs", "steps", "tokens", "none")),
     FactSpec("total_steps", "int", "optimizer steps per run, when the profile allows computing it"),
+    FactSpec("train_tokens", "float", "tokens seen in one run, when the profile allows computing it"),
     _enum("device", Device, "accelerator kind"),
     FactSpec("memory_gb", "float", "memory per device (GiB)"),
     FactSpec("num_devices", "int", "devices used together"),
@@ -244,6 +246,7 @@ def profile_facts(profile: Profile, probes: ProbeResults | None = None) -> dict[
         "tokens": profile.budget.tokens,
         "budget_unit": _budget_unit(profile),
         "total_steps": total_steps(profile),
+        "train_tokens": train_tokens(profile),
         "device": hw.device,
         "memory_gb": None if hw.memory_gb is None else float(hw.memory_gb),
         "num_devices": hw.num_devices,
@@ -274,6 +277,21 @@ def total_steps(profile: Profile) -> int | None:
         return max(1, budget.epochs * profile.data.num_samples // batch)
     if budget.tokens is not None and profile.data.sequence_length:
         return max(1, budget.tokens // (batch * profile.data.sequence_length))
+    return None
+
+
+def train_tokens(profile: Profile) -> float | None:
+    """Tokens one run processes (the compute of language-model scaling laws is 6 x params x this)."""
+    budget, data, batch = profile.budget, profile.data, profile.hardware.global_batch_size
+    if budget.tokens is not None:
+        return float(budget.tokens)
+    if data.sequence_length is None:
+        return None
+    if budget.steps is not None and batch is not None:
+        return float(budget.steps * batch * data.sequence_length)
+    if budget.epochs is not None:
+        per_epoch = data.num_tokens or data.num_samples * data.sequence_length
+        return float(budget.epochs * per_epoch)
     return None
 
 

@@ -314,6 +314,18 @@ def _check_effect(spec: ParamSpec, effect: ParamEffect, bad: Any) -> None:
             f"[{effect.range[0]:g}, {effect.range[1]:g}]")
     if effect.choices and default is not None and default not in effect.choices:
         bad(f"{name}: default {default!r} is not one of its choices {list(effect.choices)}")
+    if effect.default_from is not None:
+        fact = FACTS.get(effect.default_from)
+        if fact is None:
+            bad(f"{name}.default_from: unknown fact {effect.default_from!r}")
+        elif fact.derived:
+            bad(f"{name}.default_from: {effect.default_from!r} is derived; copy a profile fact")
+        elif spec.kind in ("real", "integer") and not fact.numeric:
+            bad(f"{name}.default_from: {name} is a number, fact {effect.default_from!r} is {fact.type}")
+        elif spec.kind == "categorical" and fact.type != "enum":
+            bad(f"{name}.default_from: {name} takes a name, fact {effect.default_from!r} is {fact.type}")
+        if effect.default is not None or effect.default_expr is not None or effect.omit:
+            bad(f"{name}: give one of default, default_expr, default_from, omit")
     if effect.omit and (effect.default is not None or effect.default_expr is not None):
         bad(f"{name}: omit leaves the parameter out; it cannot also give a default")
     if effect.per_batch is not None and name != "learning_rate":

@@ -31,9 +31,12 @@ class BatchScaling(_Frozen):
 
     reference: Annotated[int, Field(gt=0)]
     rule: Literal["linear", "sqrt"]
+    only_above: bool = False  # scale up for larger batches only; smaller ones keep the value
 
     def factor(self, batch: float) -> float:
         ratio = batch / self.reference
+        if self.only_above:
+            ratio = max(1.0, ratio)
         return ratio if self.rule == "linear" else ratio ** 0.5
 
 
@@ -54,6 +57,7 @@ class ParamEffect(_Frozen):
     # Values computed from facts when the rule fires (probe measurements): numeric expressions.
     default_expr: str | None = None
     range_expr: tuple[str, str] | None = None
+    default_from: str | None = None  # a profile fact whose value becomes the default
 
 
 class VerdictEffect(_Frozen):
@@ -113,18 +117,26 @@ class Rule:
     order: int  # position in the whole KB: the last tie-breaker
 
     @cached_property
+    def copies(self) -> dict[str, str]:
+        """param -> the fact its default is copied from (`default_from`)."""
+        return {name: e.default_from for name, e in self.params.items() if e.default_from}
+
+    @cached_property
     def needs(self) -> frozenset[str]:
         """Facts that must be known before the rule can fire (condition and value expressions)."""
         extra = {f for by_aspect in self.exprs.values() for e in by_aspect.values() for f in e.facts}
         extra |= {f for cap in self.caps.values() for f in cap.facts}
         extra |= {f for scaler in self.scalers.values() for f in scaler.facts}
+        extra |= set(self.copies.values())
         return self.when.facts | frozenset(extra)
 
     def concluded(self, facts: Mapping[str, FactValue]) -> Mapping[str, ParamEffect]:
         """The parameter effects with expression values computed on `facts`."""
-        if not self.exprs:
+        if not self.exprs and not self.copies:
             return self.params
         out = dict(self.params)
+        for name, fact in self.copies.items():
+            out[name] = out[name].model_copy(update={"default": facts[fact]})
         for name, by_aspect in self.exprs.items():
             update: dict[str, Any] = {}
             value = {k: _sig(float(e.evaluate(facts))) for k, e in by_aspect.items()}

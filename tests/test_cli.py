@@ -47,7 +47,7 @@ def test_explain(cli) -> None:
     assert result.code == 0
     assert "reg.c1.resolution" in result.out and "overridden by" in result.out
     data = json.loads(cli("explain", "learning_rate", "-p", EXAMPLE, "-f", "json").out)
-    assert data["value"] == 0.05 and data["search"]["prior"] == "log-uniform"
+    assert data["value"] == 0.1 and data["search"]["prior"] == "log-uniform"
     assert {e["rule"] for e in data["explanations"]} >= {"lr.momentum.batchnorm-resnet"}
 
 

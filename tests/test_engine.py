@@ -118,7 +118,7 @@ def test_a_fact_is_set_once_and_the_loser_is_recorded(tmp_path: Path, make_profi
 
 
 def test_shipped_kb_chains_regime_into_the_plan(profiles) -> None:
-    rec = recommend(profiles["finetune-small-different"])
+    rec = recommend(profiles["generic-finetune-gru-different"])  # no recipe family: S0's FT-01 plan
     fired = list(rec.fired)
     assert fired.index("finetune.regime.small-different") < fired.index("finetune.plan.small-different")
     assert rec.config["freeze"]["stages"] == [{"train": "head"}, {"train": "upper_half"}]

@@ -102,10 +102,10 @@ def test_unknown_source_and_duplicate_id(rules_copy: Path) -> None:
 
 
 def test_derived_fact_nobody_sets_never_fires(rules_copy: Path) -> None:
-    for path in rules_copy.glob("batch_size.yaml"):
-        path.unlink()  # the only rules that set batch_regime
+    for path in rules_copy.glob("recipes.yaml"):
+        path.unlink()  # the only rules that set recipe
     problems = problems_for(rules_copy)
-    assert any("fact 'batch_regime' is derived but no rule sets it" in p for p in problems)
+    assert any("fact 'recipe' is derived but no rule sets it" in p for p in problems)
 
 
 def test_derived_fact_cycle_is_rejected(rules_copy: Path) -> None:
