@@ -76,17 +76,28 @@ class Expression:
 
     def satisfiable(self, specs: Mapping[str, FactSpec]) -> bool | None:
         """Whether some assignment of the facts makes it true; None when too many to try."""
-        names = sorted(self.facts)
-        domains = [self.candidates.get(n) or _domain(specs[n]) for n in names]
-        total = 1
-        for d in domains:
-            total *= len(d)
-        if total > _LIMIT_COMBINATIONS:
-            return None
-        for combo in itertools.product(*domains):
-            if self.evaluate(dict(zip(names, combo, strict=True))):
-                return True
-        return False
+        return jointly_satisfiable((self,), specs)
+
+
+def jointly_satisfiable(exprs: tuple[Expression, ...], specs: Mapping[str, FactSpec]) -> bool | None:
+    """Whether one assignment of the facts makes every expression true; None when too many to try.
+
+    Derived facts are free variables here: rules that set them are not followed."""
+    names = sorted(set().union(*(e.facts for e in exprs)))
+    domains = []
+    for name in names:
+        values = {v for e in exprs for v in e.candidates.get(name, ())}
+        domains.append(tuple(sorted(values)) if values else _domain(specs[name]))
+    total = 1
+    for d in domains:
+        total *= len(d)
+    if total > _LIMIT_COMBINATIONS:
+        return None
+    for combo in itertools.product(*domains):
+        facts = dict(zip(names, combo, strict=True))
+        if all(e.evaluate(facts) for e in exprs):
+            return True
+    return False
 
 
 def _domain(spec: FactSpec) -> tuple[Any, ...]:

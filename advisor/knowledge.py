@@ -15,6 +15,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from .errors import InputFileError, KnowledgeBaseError, RuleProblem, UnknownRuleError
+from .exclusions import EXCLUSIONS_FILE, Exclusion, load_exclusions
 from .expression import Expression, ExpressionError, compile_expression
 from .facts import FACTS, VERDICTS, verdict_fact
 from .params import PARAMS, ParamSpec
@@ -33,6 +34,7 @@ class KnowledgeBase:
     sources: Mapping[str, Source]
     documents: Mapping[str, Mapping[str, Any]]
     directory: str
+    exclusions: tuple[Exclusion, ...] = ()
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "_by_id", {rule.id: rule for rule in self.rules})
@@ -90,7 +92,7 @@ def _load(directory: Path) -> tuple[KnowledgeBase | None, list[RuleProblem]]:
     documents, sources = _load_sources(directory / SOURCES_FILE, problems)
     rules: list[Rule] = []
     seen: dict[str, str] = {}
-    files = sorted(p for p in directory.glob("*.yaml") if p.name != SOURCES_FILE)
+    files = sorted(p for p in directory.glob("*.yaml") if p.name not in (SOURCES_FILE, EXCLUSIONS_FILE))
     if not files:
         problems.add(str(directory), 0, None, "no rule files (*.yaml) found")
     for path in files:
@@ -106,9 +108,12 @@ def _load(directory: Path) -> tuple[KnowledgeBase | None, list[RuleProblem]]:
             if rule is not None:
                 rules.append(rule)
     _check_reachability(rules, problems)
+    exclusions = load_exclusions(
+        directory / EXCLUSIONS_FILE, {r.id: r for r in rules},
+        lambda line, message: problems.add(EXCLUSIONS_FILE, line, None, message))
     if problems:
         return None, sorted(problems, key=lambda p: (p.file, p.line))
-    return KnowledgeBase(tuple(rules), sources, documents, str(directory)), []
+    return KnowledgeBase(tuple(rules), sources, documents, str(directory), exclusions), []
 
 
 def _load_sources(path: Path, problems: _Problems) -> tuple[dict[str, Any], dict[str, Source]]:

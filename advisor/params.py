@@ -78,5 +78,7 @@ _SPECS = (
 )
 
 PARAMS: dict[str, ParamSpec] = {spec.name: spec for spec in _SPECS}
+# Parameters that state one thing in different units: a config holds at most one of each group.
+ALTERNATIVES: tuple[tuple[str, ...], ...] = (("warmup_steps", "warmup_ratio", "warmup_epochs"),)
 # Output order of config keys: the order above (stable JSON, readable tables).
 PARAM_ORDER: dict[str, int] = {name: i for i, name in enumerate(PARAMS)}

@@ -12,7 +12,7 @@ from .engine import OMIT, Decision, Inference, infer
 from .errors import ProfileError
 from .facts import profile_facts
 from .knowledge import KnowledgeBase, default_knowledge_base
-from .params import PARAM_ORDER, PARAMS, ParamSpec
+from .params import ALTERNATIVES, PARAM_ORDER, PARAMS, ParamSpec
 from .probe_results import ProbeResults
 from .profile import Profile, problems_from_validation
 from .rule import Rule, Severity
@@ -286,6 +286,7 @@ def _assemble(kb: KnowledgeBase, inference: Inference, probes: dict[str, Any]) -
                 explanations[name].append(Explanation(
                     rule="search.tiers", because="SRCH-01: the trial budget decides how many "
                     "importance tiers enter the search space", source=("SRCH-01",), effect=why))
+    _keep_one_alternative(config, inference, (dims, ranges), explanations)
     losers: dict[tuple[str, str, str], list[str]] = {}
     for conflict in inference.conflicts:
         if conflict.target.startswith("param:"):
@@ -314,6 +315,29 @@ def _assemble(kb: KnowledgeBase, inference: Inference, probes: dict[str, Any]) -
         fired=tuple(r.id for r in inference.fired),
         conflicts=tuple(c.as_dict() for c in inference.conflicts),
     )
+
+
+def _keep_one_alternative(config: dict[str, Any], inference: Inference,
+                          domains: tuple[list[Dimension], ...],
+                          explanations: dict[str, list[Explanation]]) -> None:
+    """Of parameters that say the same thing in other units (warmup in steps, ratio or epochs),
+    keep the one whose default comes from the highest-priority rule."""
+    for group in ALTERNATIVES:
+        present = [n for n in group if n in config and "default" in inference.decisions.get(n, {})]
+        if len(present) < 2:
+            continue
+        keep = min(present, key=lambda n: inference.decisions[n]["default"].rule.priority)
+        winner = inference.decisions[keep]["default"].rule
+        for name in present:
+            if name == keep:
+                continue
+            del config[name]
+            for dims in domains:
+                dims[:] = [d for d in dims if d.name != name]
+            loser = inference.decisions[name]["default"].rule
+            explanations[name].append(Explanation(
+                rule=loser.id, because=loser.because, source=loser.source,
+                effect=f"dropped: the warmup is given as {keep} by {winner.id}", overridden_by=winner.id))
 
 
 def _assembly_order(name: str) -> tuple[int, int]:

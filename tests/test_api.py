@@ -107,7 +107,7 @@ def test_knowledge_base_dependency_can_be_overridden(rules_copy: Path) -> None:
 
     from advisor import load_knowledge_base
 
-    (rules_copy / "debugging.yaml").unlink()
+    (rules_copy / "gan.yaml").unlink()  # nothing else refers to its rules
     app = create_app()
     smaller = load_knowledge_base(rules_copy)
     app.dependency_overrides[get_knowledge_base] = lambda: smaller

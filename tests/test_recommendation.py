@@ -42,42 +42,72 @@ def test_bundled_profiles_meet_the_contract(path, profiles) -> None:
 
 
 def _random_profile(rng: random.Random) -> dict[str, Any]:
-    task = rng.choice(["classification", "regression", "detection", "segmentation",
-                       "generation", "metric_learning"])
+    """A valid profile v2 drawn at random: every field, only the combinations that may coexist."""
+    task = rng.choice(["classification", "regression", "detection", "segmentation", "generation",
+                       "metric_learning", "causal_lm", "masked_lm", "seq2seq"])
+    language = task in ("causal_lm", "masked_lm", "seq2seq")
     pretrained = rng.random() < 0.4
-    data: dict[str, Any] = {"modality": rng.choice(["image", "text", "tabular", "sequence", "audio"]),
+    modality = rng.choice(["text", "sequence", "audio"] if language else
+                          ["image", "text", "tabular", "sequence", "audio"])
+    data: dict[str, Any] = {"modality": modality,
                             "num_samples": int(10 ** rng.uniform(1, 8)),
                             "imbalance_ratio": round(10 ** rng.uniform(0, 3), 2),
                             "sparse_features": rng.random() < 0.2}
-    if task != "regression" and (task == "classification" or rng.random() < 0.5):
+    if not language and task != "regression" and (task == "classification" or rng.random() < 0.5):
         data["num_classes"] = rng.randint(2, 2000)
+    sequential = modality in ("text", "sequence", "audio")
+    if sequential and rng.random() < 0.5:
+        data["sequence_length"] = rng.choice([32, 128, 512, 2048])
+    if sequential and rng.random() < 0.3:
+        data["num_tokens"] = int(10 ** rng.uniform(6, 12))
+    family = rng.choice(["mlp", "cnn", "resnet", "mobilenet", "rnn", "lstm", "gru", "transformer", "vit",
+                         "gan"])
     model: dict[str, Any] = {
-        "family": rng.choice(["mlp", "cnn", "resnet", "rnn", "lstm", "gru", "transformer", "gan"]),
-        "batchnorm": rng.random() < 0.5, "pretrained": pretrained,
+        "family": family, "batchnorm": rng.random() < 0.3, "pretrained": pretrained,
         "dropout_placement": rng.choice(["none", "fully_connected", "input_output",
                                          "before_batchnorm", "recurrent_cell", "convolutional"]),
     }
+    if not model["batchnorm"] and rng.random() < 0.5:
+        model["normalization"] = rng.choice(["batchnorm", "layernorm", "rmsnorm", "groupnorm", "none"])
+    if family in ("transformer", "vit") and rng.random() < 0.6:
+        model["kind"] = rng.choice(["encoder", "decoder", "encoder_decoder"])
     if pretrained:
         model["pretrain_similarity"] = rng.choice(["high", "low"])
-    for key, value in (("num_params", int(10 ** rng.uniform(3, 10))), ("depth", rng.randint(1, 200)),
-                       ("activation", rng.choice(["relu", "leaky_relu", "gelu", "tanh", "sigmoid"]))):
+        if rng.random() < 0.5:
+            method = rng.choice(["full", "linear_probe", "lora", "qlora", "adapters"])
+            model["finetuning"] = {"method": method}
+            if method in ("lora", "qlora") and rng.random() < 0.5:
+                model["finetuning"]["lora_rank"] = rng.choice([4, 8, 64])
+    for key, value in (("num_params", int(10 ** rng.uniform(3, 11))), ("depth", rng.randint(1, 200)),
+                       ("activation", rng.choice(["relu", "leaky_relu", "gelu", "silu", "swish", "swiglu",
+                                                  "relu6", "elu", "tanh", "sigmoid"]))):
         if rng.random() < 0.7:
             model[key] = value
+    budget: dict[str, Any] = {"trials": rng.choice([1, 2, 3, 5, 9, 10, 25, 30, 100])}
+    unit = rng.choice(["epochs", "epochs", "steps", "tokens" if sequential else "epochs", None])
+    if unit is not None:
+        budget[unit] = {"epochs": rng.randint(1, 300), "steps": int(10 ** rng.uniform(2, 6)),
+                        "tokens": int(10 ** rng.uniform(7, 13))}[unit]
+    hardware: dict[str, Any] = {"num_devices": rng.choice([1, 1, 2, 8, 64]),
+                                "device": rng.choice(["cpu", "gpu", "tpu"])}
+    if rng.random() < 0.3:
+        hardware["precision"] = rng.choice(["fp32", "tf32", "fp16", "bf16"])
+    if rng.random() < 0.6:
+        hardware["max_batch_size"] = rng.choice([1, 2, 3, 8, 16, 100, 512, 4096])
+    if rng.random() < 0.3:
+        hardware["global_batch_size"] = rng.choice([8, 32, 256, 1024, 8192])
+    elif rng.random() < 0.2:
+        hardware["gradient_accumulation_steps"] = rng.choice([2, 4])
     profile: dict[str, Any] = {
         "task": task, "data": data, "model": model,
         "loss": {"name": rng.choice(["cross_entropy", "bce", "mse", "focal", "n_pair", "triplet",
-                                     "wasserstein"]), "auxiliary": rng.random() < 0.3},
-        "budget": {"trials": rng.choice([1, 2, 3, 5, 9, 10, 25, 30, 100])},
-        "hardware": {"num_devices": rng.choice([1, 1, 2, 8, 64]),
-                     "device": rng.choice(["cpu", "gpu", "tpu"])},
+                                     "wasserstein", "ctc", "hinge"]), "auxiliary": rng.random() < 0.3},
+        "budget": budget, "hardware": hardware,
     }
     if rng.random() < 0.5:
         profile["optimizer"] = rng.choice(["sgd", "momentum", "nesterov", "adam", "adamw", "rmsprop",
-                                           "adagrad", "adadelta", "adamax", "nadam"])
-    if rng.random() < 0.6:
-        profile["hardware"]["max_batch_size"] = rng.choice([1, 2, 3, 8, 16, 100, 512, 4096])
-    if rng.random() < 0.6:
-        profile["budget"]["epochs"] = rng.randint(1, 300)
+                                           "adagrad", "adadelta", "adamax", "nadam", "lamb", "lars",
+                                           "adafactor"])
     return profile
 
 
