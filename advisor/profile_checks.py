@@ -32,7 +32,8 @@ def contradictions(profile: Profile) -> list[Problem]:
     if task == "classification" and data.num_classes is None:
         add("data.num_classes", "required for a classification task (an integer >= 2)")
     if task in LANGUAGE_MODELLING and data.num_classes is not None:
-        add("data.num_classes", f"does not apply to {task} (the vocabulary is not a class list); remove it")
+        add("data.num_classes",
+            f"does not apply to {task} (the vocabulary is not a class list); remove it")
     if task in (*LANGUAGE_MODELLING, "seq2seq") and data.modality == "tabular":
         add("task", f"{task} needs text, sequence or audio data, not tabular")
     if data.modality not in SEQUENTIAL:

@@ -249,8 +249,9 @@ def plot(scores: list[Score], path: Path) -> None:
         if group:
             ax.scatter([s.lr_published for s in group], [s.lr_recommended for s in group], marker=marker,
                        label=f"{label} ({len(group)})", alpha=0.8)
-    ax.set(xscale="log", yscale="log", xlim=(lo, hi), ylim=(lo, hi), xlabel="published LR (at the advisor's batch)",
-           ylabel="advisor's starting LR", title="Starting learning rate vs published recipes")
+    ax.set(xscale="log", yscale="log", xlim=(lo, hi), ylim=(lo, hi),
+           xlabel="published LR (at the advisor's batch)", ylabel="advisor's starting LR",
+           title="Starting learning rate vs published recipes")
     ax.legend(loc="upper left")
     fig.tight_layout()
     fig.savefig(path, dpi=120)
@@ -258,7 +259,8 @@ def plot(scores: list[Score], path: Path) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--recipes", type=Path, nargs="*", help="recipe files to score instead of the bundled sets")
+    parser.add_argument("--recipes", type=Path, nargs="*",
+                        help="recipe files to score instead of the bundled sets")
     parser.add_argument("--advisor-batch", action="store_true",
                         help="drop global_batch_size from the profiles: the advisor picks the batch")
     parser.add_argument("--per-recipe", action="store_true", help="print one row per recipe")

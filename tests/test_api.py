@@ -213,3 +213,13 @@ def test_a_200_mb_upload_is_refused_without_reading_it(client: httpx.Client) -> 
         pytest.fail("the server should answer 413 before the body is sent")
     assert response.status_code == 413 and response.json()["status"] == 413
     assert time.monotonic() - start < 10
+
+
+def test_profile_contradictions_are_422_with_one_error_each(client: httpx.Client) -> None:
+    body = base_profile(**{"model.finetuning": {"method": "lora"}, "data.sequence_length": 64,
+                           "budget.epochs": 2, "budget.steps": 100})
+    response = client.post("/v1/recommend", json=body)
+    assert response.status_code == 422
+    errors = {e["path"]: e["msg"] for e in response.json()["errors"]}
+    assert set(errors) == {"model.finetuning", "data.sequence_length", "budget.steps"}
+    assert "pretrained" in errors["model.finetuning"]

@@ -64,7 +64,7 @@ def test_every_rule_fires_for_some_profile(kb, fired) -> None:
     assert sorted(r.id for r in kb.rules if r.id not in fired) == []
 
 
-@pytest.mark.parametrize("conflict", ["C1", "C2", "C3", "C4", "C5", "C6"])
+@pytest.mark.parametrize("conflict", [f"C{i}" for i in range(1, 15)])
 def test_each_conflict_has_an_explained_resolving_rule(kb, fired, conflict: str) -> None:
     resolving = [r for r in kb.rules if conflict in r.source and r.id in fired]
     assert resolving, f"no firing rule resolves {conflict}"

@@ -88,3 +88,59 @@ def test_file_errors_name_file_and_line(tmp_path: Path) -> None:
     bad_json.write_text('{"task": }')
     with pytest.raises(InputFileError, match=r"bad\.json:1: invalid JSON"):
         load_profile(bad_json)
+
+
+# ---- Profile v2 -------------------------------------------------------------------------------
+CONTRADICTIONS = {
+    "model.finetuning": ({"model.finetuning": {"method": "lora"}}, "starts from pretrained weights"),
+    "data.sequence_length": ({"data.sequence_length": 128}, "not tabular"),
+    "model.kind": ({"model.kind": "decoder"}, "family mlp has none"),
+    "budget.steps": ({"budget.epochs": 3, "budget.steps": 1000}, "epochs and steps"),
+    "model.normalization": ({"model.batchnorm": True, "model.normalization": "layernorm"},
+                            "contradicts batchnorm: true"),
+    "model.finetuning.lora_rank": ({"model.pretrained": True, "model.pretrain_similarity": "high",
+                                    "model.finetuning": {"method": "full", "lora_rank": 8}}, "lora or qlora"),
+    "hardware.global_batch_size": ({"hardware.global_batch_size": 512, "hardware.max_batch_size": 16,
+                                    "hardware.num_devices": 2, "hardware.gradient_accumulation_steps": 4},
+                                   "does not fit"),
+}
+
+
+@pytest.mark.parametrize("field", CONTRADICTIONS)
+def test_each_contradiction_is_one_message_at_its_field(field: str) -> None:
+    overrides, words = CONTRADICTIONS[field]
+    problems = _problems(base_profile(**overrides))
+    assert list(problems) == [field] and words in problems[field]
+
+
+def test_all_contradictions_are_reported_at_once() -> None:
+    data = base_profile(task="causal_lm", **{"data.modality": "tabular", "data.sequence_length": 64,
+                                             "model.kind": "decoder", "budget.epochs": 2,
+                                             "budget.tokens": 10**9})
+    problems = _problems(data)
+    assert set(problems) == {"data.num_classes", "task", "data.sequence_length", "model.kind",
+                             "budget.tokens"}
+    assert "vocabulary" in problems["data.num_classes"]
+
+
+def test_v2_fields_and_v1_spelling(make_profile) -> None:
+    profile = make_profile(**{"model.activation": "swish", "model.batchnorm": True,
+                              "hardware.precision": "bf16", "hardware.global_batch_size": 256})
+    assert profile.model.activation == "silu"  # swish is SiLU
+    assert profile.model.norm == "batchnorm"  # profile v1's batchnorm: true
+    assert make_profile(**{"model.normalization": "layernorm"}).model.norm == "layernorm"
+    lm = parse_profile(base_profile(task="causal_lm", **{
+        "data.modality": "text", "data.num_classes": None, "data.sequence_length": 2048,
+        "model.family": "transformer", "model.kind": "decoder", "budget.tokens": 10**10}))
+    assert lm.budget.tokens == 10**10 and lm.model.kind == "decoder"
+
+
+def test_contradictions_reach_the_cli_as_one_line_each(cli, tmp_path: Path) -> None:
+    path = tmp_path / "p.yaml"
+    path.write_text(json.dumps(base_profile(**{"model.finetuning": {"method": "qlora"},
+                                               "model.kind": "encoder"})))
+    result = cli("recommend", path)
+    assert result.code == 2
+    assert "model.finetuning: qlora fine-tuning starts from pretrained weights" in result.err
+    assert "model.kind: describes a transformer's layout" in result.err
+    assert "Traceback" not in result.err
