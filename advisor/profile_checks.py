@@ -39,7 +39,8 @@ def contradictions(profile: Profile) -> list[Problem]:
     if data.modality not in SEQUENTIAL:
         for name in ("sequence_length", "num_tokens"):
             if getattr(data, name) is not None:
-                add(f"data.{name}", f"applies to text, sequence or audio data, not {data.modality}; remove it")
+                add(f"data.{name}",
+                    f"applies to text, sequence or audio data, not {data.modality}; remove it")
     if budget.tokens is not None and data.modality not in SEQUENTIAL:
         add("budget.tokens", f"a token budget applies to text, sequence or audio data, not {data.modality}")
 
