@@ -29,7 +29,9 @@ from advisor import AdvisorError, Recommendation, parse_profile, recommend
 
 HERE = Path(__file__).resolve().parent
 MAIN = sorted((HERE / "recipes").glob("*.yaml"))
-HELD_OUT = sorted((HERE / "recipes" / "heldout").glob("*.yaml"))
+# Held-out slices, each added after the rules were written and scored as its own set.
+HELD_OUT = {folder.name: sorted(folder.glob("*.yaml"))
+            for folder in sorted((HERE / "recipes").glob("heldout*")) if folder.is_dir()}
 
 SCHEDULE_FAMILY = {
     "constant": "constant", "linear": "linear", "linear_decay": "linear", "cosine": "cosine",
@@ -244,7 +246,7 @@ def plot(scores: list[Score], path: Path) -> None:
     ax.plot([lo, hi], [lo, hi], color="black", lw=1)
     ax.fill_between([lo, hi], [lo / 10**0.5, hi / 10**0.5], [lo * 10**0.5, hi * 10**0.5],
                     color="0.9", label="within 0.5 decades")
-    for label, marker in (("main", "o"), ("held-out", "s"), ("file", "^")):
+    for label, marker in zip(dict.fromkeys(s.set for s in pts), "os^Dv", strict=False):
         group = [s for s in pts if s.set == label]
         if group:
             ax.scatter([s.lr_published for s in group], [s.lr_recommended for s in group], marker=marker,
@@ -271,10 +273,15 @@ def main(argv: list[str] | None = None) -> int:
     if args.recipes:
         recipes = load_recipes(args.recipes, "file")
     else:
-        recipes = load_recipes(MAIN, "main") + load_recipes(HELD_OUT, "held-out")
+        recipes = load_recipes(MAIN, "main")
+        for label, paths in HELD_OUT.items():
+            recipes += load_recipes(paths, label)
     scores = [score(label, recipe, args.advisor_batch) for label, recipe in recipes]
     groups = {label: [s for s in scores if s.set == label] for label in dict.fromkeys(s.set for s in scores)}
     if len(groups) > 1:
+        held_out = [s for s in scores if s.set.startswith("heldout")]
+        if len(held_out) < len(scores) and len({s.set for s in held_out}) > 1:
+            groups["all held-out"] = held_out
         groups["all"] = scores
     print(render_summary({label: summarize(group) for label, group in groups.items()}))
     if args.per_recipe:
