@@ -44,9 +44,10 @@ class Exclusion:
         return hit if len(hit) > 1 else ()
 
 
-def load_exclusions(path: Path, rules: Mapping[str, Rule],
-                    problem: Any) -> tuple[Exclusion, ...]:
-    """Read and check the file; report each problem through `problem(line, message)`."""
+def load_exclusions(path: Path, rules: Mapping[str, Rule], problem: Any,
+                    exhaustive: bool = True) -> tuple[Exclusion, ...]:
+    """Read and check the file; report each problem through `problem(line, message)`.
+    `exhaustive`: also search for facts under which two exclusive rules fire together."""
     if not path.exists():
         return ()
     try:
@@ -69,7 +70,7 @@ def load_exclusions(path: Path, rules: Mapping[str, Rule],
         if unknown:
             problem(line, f"exclusion {spec.id}: unknown rules {unknown}")
             continue
-        for a, b in itertools.combinations(spec.rules, 2):
+        for a, b in itertools.combinations(spec.rules if exhaustive else (), 2):
             if jointly_satisfiable((rules[a].when, rules[b].when), FACTS):
                 problem(line, f"exclusion {spec.id}: {a} and {b} can both fire "
                         f"(`{rules[a].when.text}` and `{rules[b].when.text}` hold together)")

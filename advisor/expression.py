@@ -10,6 +10,7 @@ from __future__ import annotations
 import ast
 import difflib
 import itertools
+import math
 import operator
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -76,28 +77,49 @@ class Expression:
 
     def satisfiable(self, specs: Mapping[str, FactSpec]) -> bool | None:
         """Whether some assignment of the facts makes it true; None when too many to try."""
-        return jointly_satisfiable((self,), specs)
+        names = sorted(self.facts)
+        domains = [self.candidates.get(n) or _domain(specs[n]) for n in names]
+        if math.prod(len(d) for d in domains) > _LIMIT_COMBINATIONS:
+            return None
+        return any(self.evaluate(dict(zip(names, combo, strict=True)))
+                   for combo in itertools.product(*domains))
 
 
 def jointly_satisfiable(exprs: tuple[Expression, ...], specs: Mapping[str, FactSpec]) -> bool | None:
     """Whether one assignment of the facts makes every expression true; None when too many to try.
 
-    Derived facts are free variables here: rules that set them are not followed."""
-    names = sorted(set().union(*(e.facts for e in exprs)))
-    domains = []
-    for name in names:
-        values = {v for e in exprs for v in e.candidates.get(name, ())}
-        domains.append(tuple(sorted(values)) if values else _domain(specs[name]))
-    total = 1
-    for d in domains:
-        total *= len(d)
-    if total > _LIMIT_COMBINATIONS:
-        return None
-    for combo in itertools.product(*domains):
-        facts = dict(zip(names, combo, strict=True))
-        if all(e.evaluate(facts) for e in exprs):
-            return True
-    return False
+    Derived facts are free variables here: rules that set them are not followed. Each expression's
+    satisfying assignments are extended by the next one's remaining facts only, so a selective
+    first condition keeps the search small."""
+    candidates: dict[str, set[Any]] = {}
+    for e in exprs:
+        for name, values in e.candidates.items():
+            candidates.setdefault(name, set()).update(values)
+
+    def domain(name: str) -> tuple[Any, ...]:
+        return tuple(sorted(candidates[name])) if name in candidates else _domain(specs[name])
+
+    partial: list[dict[str, Any]] = [{}]
+    tried = 0
+    for e in exprs:
+        new = sorted(e.facts - set(partial[0]))
+        domains = [domain(n) for n in new]
+        extended = []
+        for base in partial:
+            facts = dict(base)
+            for combo in itertools.product(*domains):
+                tried += 1
+                if tried > _LIMIT_COMBINATIONS:
+                    return None
+                facts.update(zip(new, combo, strict=True))
+                if e.evaluate(facts):
+                    if e is exprs[-1]:
+                        return True
+                    extended.append(dict(facts))
+        if not extended:
+            return False
+        partial = extended
+    return True
 
 
 def _domain(spec: FactSpec) -> tuple[Any, ...]:

@@ -14,6 +14,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from . import check_cache
 from .errors import InputFileError, KnowledgeBaseError, RuleProblem, UnknownRuleError
 from .exclusions import EXCLUSIONS_FILE, Exclusion, load_exclusions
 from .expression import Expression, ExpressionError, compile_expression
@@ -68,7 +69,7 @@ def default_knowledge_base() -> KnowledgeBase:
 
 def load_knowledge_base(directory: str | Path | None = None) -> KnowledgeBase:
     """Load and check every rule file in `directory`; raise KnowledgeBaseError on any problem."""
-    kb, problems = _load(Path(directory) if directory else default_rules_dir())
+    kb, problems = _load(Path(directory) if directory else default_rules_dir(), use_cache=True)
     if problems or kb is None:
         raise KnowledgeBaseError(problems)
     return kb
@@ -84,11 +85,15 @@ class _Problems(list[RuleProblem]):
         self.append(RuleProblem(file, line, rule_id, message))
 
 
-def _load(directory: Path) -> tuple[KnowledgeBase | None, list[RuleProblem]]:
+def _load(directory: Path, use_cache: bool = False) -> tuple[KnowledgeBase | None, list[RuleProblem]]:
+    """`use_cache`: skip the exhaustive satisfiability searches for rule files that passed them
+    before (advisor.check_cache); the linter never does."""
     problems = _Problems()
     if not directory.is_dir():
         problems.add(str(directory), 0, None, "not a directory")
         return None, problems
+    key = check_cache.digest(directory.glob("*.yaml"))
+    exhaustive = not (use_cache and check_cache.already_checked(key))
     documents, sources = _load_sources(directory / SOURCES_FILE, problems)
     rules: list[Rule] = []
     seen: dict[str, str] = {}
@@ -104,15 +109,17 @@ def _load(directory: Path) -> tuple[KnowledgeBase | None, list[RuleProblem]]:
                                  f"duplicate rule id (first at {seen[rule_id]})")
                     continue
                 seen[rule_id] = f"{path.name}:{line}"
-            rule = _build_rule(raw, path.name, line, len(rules), sources, problems)
+            rule = _build_rule(raw, path.name, line, len(rules), sources, problems, exhaustive)
             if rule is not None:
                 rules.append(rule)
     _check_reachability(rules, problems)
     exclusions = load_exclusions(
         directory / EXCLUSIONS_FILE, {r.id: r for r in rules},
-        lambda line, message: problems.add(EXCLUSIONS_FILE, line, None, message))
+        lambda line, message: problems.add(EXCLUSIONS_FILE, line, None, message), exhaustive)
     if problems:
         return None, sorted(problems, key=lambda p: (p.file, p.line))
+    if exhaustive:
+        check_cache.record_checked(key)
     return KnowledgeBase(tuple(rules), sources, documents, str(directory), exclusions), []
 
 
@@ -161,7 +168,7 @@ def _line_of(message: str) -> int:
 
 
 def _build_rule(raw: Any, file: str, line: int, order: int, sources: Mapping[str, Source],
-                problems: _Problems) -> Rule | None:
+                problems: _Problems, exhaustive: bool = True) -> Rule | None:
     rule_id = raw.get("id") if isinstance(raw, dict) and isinstance(raw.get("id"), str) else None
     before = len(problems)
 
@@ -229,7 +236,7 @@ def _build_rule(raw: Any, file: str, line: int, order: int, sources: Mapping[str
             close = difflib.get_close_matches(key, [*PARAMS, *_THEN_KEYS], n=1)
             bad(f"then: unknown key {key!r}" + (f" (did you mean {close[0]!r}?)" if close else "")
                 + "; allowed: a hyperparameter name, set, advice, search, verdict, step")
-    if when is not None and len(problems) == before and when.satisfiable(FACTS) is False:
+    if exhaustive and when is not None and len(problems) == before and when.satisfiable(FACTS) is False:
         bad(f"never fires: no facts can make `{when.text}` true")
     if len(problems) > before or when is None:
         return None

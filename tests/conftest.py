@@ -68,10 +68,12 @@ def serve_in_thread(app: Any) -> Iterator[str]:
 
 @pytest.fixture(autouse=True)
 def _job_db_in_tmp(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
-    """Apps built from the environment keep their job database out of the working tree."""
+    """Apps built from the environment keep their job database out of the working tree, and the
+    knowledge-base check cache out of the user's home."""
     from advisor_api.settings import get_settings
 
     monkeypatch.setenv("ADVISOR_JOB_DB", str(tmp_path_factory.mktemp("jobs") / "jobs.sqlite"))
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path_factory.getbasetemp() / "xdg-cache"))
     get_settings.cache_clear()
 
 

@@ -141,3 +141,30 @@ def test_refuses_a_partly_valid_kb(rules_copy: Path) -> None:
 def test_not_a_directory(tmp_path: Path) -> None:
     with pytest.raises(KnowledgeBaseError, match="not a directory"):
         load_knowledge_base(tmp_path / "nope")
+
+
+NEVER_FIRES = ("- id: extra.never\n  source: [LR-01]\n  when: num_samples < 0\n"
+               "  then: {momentum: 0.9}\n  because: Can never fire.\n")
+
+
+def test_a_passed_exhaustive_check_is_remembered(rules_copy: Path, tmp_path: Path, monkeypatch) -> None:
+    from advisor import check_cache
+
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    load_knowledge_base(rules_copy)
+    stamps = list((tmp_path / "cache").rglob("*"))
+    assert [p.name for p in stamps if p.is_file()] == [check_cache.digest(rules_copy.glob("*.yaml"))]
+    # Any change to a rule file is a new digest: the searches run again and catch the new rule.
+    write_rule(rules_copy, NEVER_FIRES)
+    with pytest.raises(KnowledgeBaseError, match="never fires"):
+        load_knowledge_base(rules_copy)
+
+
+def test_the_linter_ignores_the_cache(rules_copy: Path, tmp_path: Path, monkeypatch) -> None:
+    from advisor import check_cache
+
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    write_rule(rules_copy, NEVER_FIRES)
+    check_cache.record_checked(check_cache.digest(rules_copy.glob("*.yaml")))  # as if it had passed
+    assert len(load_knowledge_base(rules_copy)) > 0  # the loader trusts the record...
+    assert any("never fires" in p for p in problems_for(rules_copy))  # ...the linter does not
