@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test bench bench-deps bench-probes clean bench-load bench-fuzz
+.PHONY: demo test bench bench-deps bench-probes clean bench-load bench-fuzz bench-recipes
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV) || python3 -m venv $(VENV)
@@ -26,6 +26,10 @@ test: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/recommend_latency.py
+
+# Starting configs against published recipes (main set + held-out slices), with the LR scatter plot.
+bench-recipes: $(STAMP)
+	$(BIN)/python benchmarks/recipe_benchmark.py --per-recipe --plot benchmarks/results/recipe_lr.png
 
 # The LR-finder anchors (fastai, torch-lr-finder, Lightning) go into .venv only for benchmarks.
 bench-deps: $(STAMP)
