@@ -122,6 +122,12 @@ def _sig(x: float) -> float:
     return float(f"{x:.4g}") if x else 0.0
 
 
+def _choice_order(c: Any) -> tuple[int, float, str]:
+    """Numbers in numeric order, then everything else by its text."""
+    numeric = isinstance(c, int | float) and not isinstance(c, bool)
+    return (0, float(c), "") if numeric else (1, 0.0, str(c))
+
+
 def _fmt(x: Any) -> str:
     return f"{x:g}" if isinstance(x, float) else json.dumps(x) if isinstance(x, dict) else str(x)
 
@@ -209,7 +215,7 @@ class _Param:
                 self.notes.append((None, f"range widened to [{_fmt(self.range[0])}, "
                                    f"{_fmt(self.range[1])}] to hold the default"))
         if self.choices is not None and self.default is not None and self.default not in self.choices:
-            self.choices = sorted([*self.choices, self.default], key=str)
+            self.choices = sorted([*self.choices, self.default], key=_choice_order)
             self.notes.append((None, f"default {_fmt(self.default)} added to the choices"))
 
     @property
