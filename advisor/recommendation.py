@@ -352,21 +352,28 @@ def _assembly_order(name: str) -> tuple[int, int]:
 
 def _rescale_to_batch(param: _Param, slots: dict[str, Decision], inference: Inference,
                       batch: Any) -> None:
-    """A default stated per reference batch (rule `per_batch`) follows the recommended batch."""
-    if "default" not in slots or not isinstance(batch, int | float):
+    """A value stated per reference batch (rule `per_batch`) follows the recommended batch; the
+    default and the range each follow the rule that stated them."""
+    if not isinstance(batch, int | float):
         return
-    rule = slots["default"].rule
-    scaling = inference.effects[rule.id][param.spec.name].per_batch
-    if scaling is None or batch == scaling.reference:
-        return
-    factor = scaling.factor(batch)
-    default_before = param.default
-    if isinstance(param.default, int | float):
-        param.default = _sig(param.default * factor)
-    if param.range is not None and "domain" in slots and slots["domain"].rule.id == rule.id:
-        param.range = [_sig(param.range[0] * factor), _sig(param.range[1] * factor)]
-    param.notes.append((rule, f"{_fmt(default_before)} per {scaling.reference} samples, "
-                              f"{scaling.rule} scaling to batch {batch}: ×{_fmt(_sig(factor))}"))
+    for aspect in ("default", "domain"):
+        if aspect not in slots:
+            continue
+        rule = slots[aspect].rule
+        scaling = inference.effects[rule.id][param.spec.name].per_batch
+        if scaling is None or scaling.factor(batch) == 1:
+            continue
+        factor = scaling.factor(batch)
+        if aspect == "default" and isinstance(param.default, int | float):
+            before = param.default
+            param.default = _sig(param.default * factor)
+            param.notes.append((rule, f"{_fmt(before)} per {scaling.reference} samples, "
+                                      f"{scaling.rule} scaling to batch {batch}: ×{_fmt(_sig(factor))}"))
+        elif aspect == "domain" and param.range is not None:
+            param.range = [_sig(param.range[0] * factor), _sig(param.range[1] * factor)]
+            if slots.get("default") is None or slots["default"].rule.id != rule.id:
+                param.notes.append((rule, f"range ×{_fmt(_sig(factor))}: {scaling.rule} scaling "
+                                          f"from {scaling.reference} to batch {batch} samples"))
 
 
 def _searched(spec: ParamSpec, tier: int, decision: Decision | None) -> tuple[bool, str, Rule | None]:
