@@ -163,7 +163,7 @@ class Rule:
     def describe(self) -> dict[str, Any]:
         """A plain, JSON-ready view (for `rules show` and the API)."""
         then: dict[str, Any] = {
-            name: effect.model_dump(exclude_none=True) for name, effect in self.params.items()
+            name: effect.model_dump(exclude_defaults=True) for name, effect in self.params.items()
         }
         if self.sets:
             then["set"] = dict(self.sets)
