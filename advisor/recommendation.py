@@ -145,6 +145,8 @@ class _Param:
         self.notes: list[tuple[Rule | None, str]] = []
 
     def apply(self, rule: Rule, facts: dict[str, Any]) -> None:
+        if self.omitted:  # a parameter that does not apply has nothing to modify
+            return
         effect = rule.params[self.spec.name]  # modifiers are never computed values
         if effect.multiply or effect.multiply_range:
             lo_f, hi_f = effect.multiply_range or (effect.multiply, effect.multiply)
@@ -194,6 +196,8 @@ class _Param:
             self.choices = sorted({times(c) for c in self.choices})
 
     def finish(self) -> None:
+        if self.omitted:
+            return
         integer = self.spec.kind == "integer"
         if self.default is None and self.range is not None:
             lo, hi = self.range
@@ -395,4 +399,6 @@ def _describe(aspect: str, value: Any) -> str:
         return f"choices {list(values)}"
     if aspect == "scale":
         return f"{value} scale"
+    if value == OMIT:
+        return "left out: does not apply to this profile"
     return f"default {_fmt(value)}"

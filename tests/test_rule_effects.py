@@ -139,3 +139,27 @@ def test_exclusions_that_can_both_fire_are_refused(tmp_path: Path) -> None:
         "- id: out\n  rules: [t.a, t.nope]\n  because: One output layer only.\n", encoding="utf-8")
     with pytest.raises(KnowledgeBaseError, match="unknown rules"):
         mini_kb(tmp_path, fixed)
+
+
+def test_an_omitted_parameter_ignores_modifiers(tmp_path: Path, make_profile) -> None:
+    kb = mini_kb(tmp_path, """\
+- id: t.patience
+  source: [REG-07]
+  when: "true"
+  then: {early_stopping_patience: {default: 10, range: [2, 20]}}
+  because: Early stopping in general.
+- id: t.omit
+  source: [REG-07]
+  when: "true"
+  salience: 5
+  then: {early_stopping_patience: {omit: true}}
+  because: Not for this run.
+- id: t.scale
+  source: [REG-07]
+  when: "true"
+  then: {early_stopping_patience: {multiply: 2, cap: 5}}
+  because: A modifier that must not touch an omitted value.
+""")
+    rec = recommend(make_profile(), kb=kb)
+    assert "early_stopping_patience" not in rec.config
+    assert "early_stopping_patience" not in {d.name for d in rec.ranges}
