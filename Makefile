@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test bench bench-deps bench-probes clean bench-load bench-fuzz bench-recipes
+.PHONY: demo test bench bench-deps bench-probes clean bench-load bench-fuzz bench-recipes tables bench-priors
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV) || python3 -m venv $(VENV)
@@ -30,6 +30,25 @@ bench: $(STAMP)
 # Starting configs against published recipes (main set + held-out slices), with the LR scatter plot.
 bench-recipes: $(STAMP)
 	$(BIN)/python benchmarks/recipe_benchmark.py --per-recipe --plot benchmarks/results/recipe_lr.png
+
+# Priors from public tuning data (docs/tuning-data.md). Not shipped: YAHPO_DATA is a directory
+# with lcbench/ from slds-lmu/yahpo_data, GORISHNIY a checkout of
+# yandex-research/tabular-dl-revisiting-models. `tables` writes the tuning tables to TABLES.
+TABLES ?= tables
+PRIORS_VENV ?= .venv-priors
+$(PRIORS_VENV)/bin/python:
+	$(PYTHON) -m venv $(PRIORS_VENV) || python3 -m venv $(PRIORS_VENV)
+	$(PRIORS_VENV)/bin/python -m pip install --quiet -r benchmarks/tuning_data/requirements-yahpo.txt
+
+tables: $(STAMP) $(PRIORS_VENV)/bin/python
+	$(PRIORS_VENV)/bin/python benchmarks/tuning_data/export_lcbench.py $(YAHPO_DATA) $(TABLES)
+	$(BIN)/python benchmarks/tuning_data/sweep_sklearn.py $(TABLES)
+
+bench-priors: $(STAMP)
+	$(BIN)/python benchmarks/derive_priors.py --lcbench $(TABLES)/lcbench_grid.csv.gz --gorishniy $(GORISHNIY) \
+		--out benchmarks/results/priors_derivation.txt
+	$(BIN)/python benchmarks/prior_benchmark.py --tables $(TABLES) --per-table \
+		--out benchmarks/results/prior_benchmark.txt
 
 # The LR-finder anchors (fastai, torch-lr-finder, Lightning) go into .venv only for benchmarks.
 bench-deps: $(STAMP)

@@ -28,7 +28,7 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from tuning_tables import (  # noqa: E402
+from tuning_tables import (
     TuningTable,
     importance,
     median_rank_by_value,
@@ -108,8 +108,9 @@ def lcbench_report(tables: dict[str, TuningTable], sizes: dict[str, int]) -> lis
             regret = regret_by_value(group, p)
             rank = median_rank_by_value(group, p)
             lowest = min(regret, key=regret.__getitem__)
-            lines.append(f"  [{label}, {len(group)} tasks] per-task best: median {_fmt(statistics.median(best))},"
-                         f" range {_fmt(min(best))}-{_fmt(max(best))}; lowest mean regret at {_fmt(lowest)}")
+            lines.append(f"  [{label}, {len(group)} tasks] per-task best: "
+                         f"median {_fmt(statistics.median(best))}, range {_fmt(min(best))}-{_fmt(max(best))};"
+                         f" lowest mean regret at {_fmt(lowest)}")
             lines.append("    mean regret (accuracy) by value: "
                          + ", ".join(f"{_fmt(v)}: {r:.4f}" for v, r in regret.items()))
             lines.append("    median percentile by value (others averaged): "
@@ -124,7 +125,8 @@ def lcbench_report(tables: dict[str, TuningTable], sizes: dict[str, int]) -> lis
     regret = regret_by_value(at_09, "learning_rate")
     lines.append("learning_rate at momentum 0.9: mean regret by value: "
                  + ", ".join(f"{_fmt(v)}: {r:.4f}" for v, r in regret.items())
-                 + f"; median per-task best {_fmt(statistics.median(t.best()['learning_rate'] for t in at_09))}")
+                 + "; median per-task best "
+                 + _fmt(statistics.median(t.best()["learning_rate"] for t in at_09)))
     lines.append("")
     sized = [t for t in used if t.name in sizes]
     if sized:
@@ -149,7 +151,8 @@ def gorishniy_report(repo: Path) -> list[str]:
         rows.append((toml_path.parts[-4], cfg["training"], cfg["model"]))
     if not rows:
         raise SystemExit(f"{repo}: no output/*/mlp/tuned/0.toml (a tabular-dl-revisiting-models checkout?)")
-    lines = [f"## Gorishniy et al. 2021, tuned MLPs (AdamW, TPE 100 trials, early stopping): {len(rows)} datasets",
+    lines = [f"## Gorishniy et al. 2021, tuned MLPs (AdamW, TPE 100 trials, early stopping): "
+             f"{len(rows)} datasets",
              "dataset             batch   lr          weight_decay  dropout  layers"]
     for name, tr, model in rows:
         lines.append(f"  {name:18s} {tr['batch_size']:5d}   {tr['lr']:.2e}    {tr['weight_decay']:.2e}      "
@@ -175,9 +178,12 @@ def gorishniy_report(repo: Path) -> list[str]:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--lcbench", type=Path, required=True, help="lcbench_grid.csv.gz from export_lcbench.py")
-    parser.add_argument("--gorishniy", type=Path, help="a checkout (work tree) of tabular-dl-revisiting-models")
+    parser = argparse.ArgumentParser(description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--lcbench", type=Path, required=True,
+                        help="lcbench_grid.csv.gz from export_lcbench.py")
+    parser.add_argument("--gorishniy", type=Path,
+                        help="a checkout (work tree) of tabular-dl-revisiting-models")
     parser.add_argument("--out", type=Path, help="also write the report here")
     args = parser.parse_args()
     lines = lcbench_report(lcbench_tables(args.lcbench), task_sizes())

@@ -34,9 +34,8 @@ from typing import Any
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from derive_priors import lcbench_split, lcbench_tables, task_meta  # noqa: E402
-from tuning_tables import (  # noqa: E402
-    LOG_PARAMS,
+from derive_priors import lcbench_split, lcbench_tables, task_meta
+from tuning_tables import (
     TuningTable,
     expected_best_of,
     nearest,
@@ -45,7 +44,7 @@ from tuning_tables import (  # noqa: E402
     snap,
 )
 
-from advisor import Dimension, KnowledgeBase, load_knowledge_base, parse_profile, recommend  # noqa: E402
+from advisor import Dimension, KnowledgeBase, load_knowledge_base, parse_profile, recommend
 
 K = 10  # random-search trials
 NONE_FLOOR = 1e-6  # a log range starting at or below this stands for "none" down to 0
@@ -241,7 +240,8 @@ def _ratio(scores: list[Score]) -> float:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--tables", type=Path, required=True, help="directory with the exported tables")
     parser.add_argument("--baseline-rules", type=Path, help="also score this rules directory (e.g. before)")
     parser.add_argument("--trials", type=int, default=20, help="the profile's trial budget (default 20)")

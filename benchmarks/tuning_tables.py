@@ -85,6 +85,9 @@ def nearest(values: np.ndarray, x: float, param: str) -> float:
         positive = values[values > 0]
         if x <= 0 or len(positive) == 0:
             return float(values.min())
+        # far below the smallest positive value (more than half a decade) is "none" where 0 is a choice
+        if x < positive.min() / math.sqrt(10) and (values == 0).any():
+            return 0.0
         return float(positive[np.argmin(np.abs(np.log(positive) - math.log(x)))])
     return float(values[np.argmin(np.abs(values - x))])
 

@@ -94,7 +94,7 @@ def test_wandb_sweep_is_read_by_wandb(rec, out) -> None:
     assert lr["distribution"] == "log_uniform_values" and lr["min"] == 1e-4  # not ln-exponents
     space = search_space_from_sweep_config(sweep["parameters"])
     assert space["learning_rate"].log and space["learning_rate"].low == 1e-4
-    assert list(space["batch_size"].choices) == [64, 128, 256]
+    assert list(space["batch_size"].choices) == [8, 16, 32, 64, 128]  # the tabular-MLP prior
 
 
 def test_hydra_sweeper_yaml_parses_with_hydra_grammar(rec, out) -> None:

@@ -135,11 +135,12 @@ def test_patience_stays_below_the_epoch_budget(make_profile) -> None:
 
 def test_the_seed_tables_follow_the_global_batch_too(make_profile) -> None:
     """No recipe family: Adam's 1e-3 grows with the square root above 256, SGD's linearly."""
-    adam = recommend(make_profile(**{"hardware.num_devices": 8, "hardware.max_batch_size": 128}))
+    text = {"data.modality": "text"}  # tabular MLPs follow the tuning data's batch instead
+    adam = recommend(make_profile(**{"hardware.num_devices": 8, "hardware.max_batch_size": 128}, **text))
     assert adam.config["batch_size"] == 1024 and adam.config["optimizer"] == "adamw"
     assert adam.config["learning_rate"] == pytest.approx(2e-3)
     assert (_dim(adam, "learning_rate").low, _dim(adam, "learning_rate").high) == pytest.approx((2e-4, 2e-2))
-    sgd = recommend(make_profile(optimizer="momentum", **{"hardware.global_batch_size": 1024}))
+    sgd = recommend(make_profile(optimizer="momentum", **{"hardware.global_batch_size": 1024}, **text))
     assert sgd.config["learning_rate"] == pytest.approx(1.2e-2)  # 3e-3 x 4
-    small = recommend(make_profile(**{"hardware.global_batch_size": 64}))
+    small = recommend(make_profile(**{"hardware.global_batch_size": 64}, **text))
     assert small.config["learning_rate"] == 1e-3  # below 256 the seed value stands

@@ -120,14 +120,19 @@ def test_contract_holds_on_500_random_profiles() -> None:
         assert rec.config["optimizer"] == raw.get("optimizer", rec.config["optimizer"])
 
 
-@pytest.mark.parametrize("trials,expected", [
-    (1, []),
-    (5, ["learning_rate"]),
-    (20, ["learning_rate", "batch_size"]),
-    (40, ["learning_rate", "batch_size", "weight_decay", "dropout", "input_dropout"]),
+@pytest.mark.parametrize("modality,trials,expected", [
+    ("text", 1, []),
+    ("text", 5, ["learning_rate"]),
+    ("text", 20, ["learning_rate", "batch_size"]),
+    ("text", 40, ["learning_rate", "batch_size", "weight_decay", "dropout", "input_dropout"]),
+    # tabular MLPs: the tuning data put weight decay and dropout in the second tier (SRCH-01 vs evidence)
+    ("tabular", 5, ["learning_rate"]),
+    ("tabular", 20, ["learning_rate", "batch_size", "weight_decay", "dropout"]),
+    ("tabular", 40, ["learning_rate", "batch_size", "weight_decay", "dropout"]),
 ])
-def test_search_space_grows_with_the_trial_budget(trials: int, expected: list[str]) -> None:
-    rec = recommend(parse_profile(base_profile(optimizer="adam", **{"budget.trials": trials})))
+def test_search_space_grows_with_the_trial_budget(modality: str, trials: int, expected: list[str]) -> None:
+    rec = recommend(parse_profile(base_profile(optimizer="adam", **{"budget.trials": trials,
+                                                                    "data.modality": modality})))
     assert [d.name for d in rec.search_space] == expected
     # OPT-02: Adam's betas/eps are in the config but never searched.
     assert rec.config["beta1"] == 0.9 and rec.config["beta2"] == 0.999 and rec.config["eps"] == 1e-8
@@ -149,21 +154,30 @@ def test_fine_tuning_lowers_the_learning_rate() -> None:
     assert (lr_dim.low, lr_dim.high) == (1e-6, 1e-3)
 
 
-def test_conflict_resolutions_are_visible(profiles) -> None:
-    rec = recommend(profiles["tabular-mlp-adam"])
-    wd = rec.explanations["weight_decay"]
-    assert rec.config["weight_decay"] == 5e-4
+def test_conflict_resolutions_are_visible(profiles, make_profile) -> None:
+    seeds = recommend(make_profile(optimizer="adam", **{"data.modality": "text"}))  # off the tuning data
+    wd = seeds.explanations["weight_decay"]
+    assert seeds.config["weight_decay"] == 5e-4
     assert any(e.rule == "reg.c1.resolution" and not e.overridden_by for e in wd)
     assert any(e.rule == "reg.weight-decay.table-range" and e.overridden_by == "reg.c1.resolution"
                for e in wd)
+    assert seeds.config["dropout"] == 0.5 and seeds.config["input_dropout"] == 0.2  # C2 for an MLP
+    rec = recommend(profiles["tabular-mlp-adam"])
     assert rec.config["learning_rate"] == 1e-3  # C3: Adam starts at 1e-3 ...
     lr = next(d for d in rec.search_space if d.name == "learning_rate")
     assert (lr.low, lr.high, lr.prior) == (1e-4, 1e-2, "log-uniform")  # ... 3e-4 stays reachable
-    assert rec.config["dropout"] == 0.5 and rec.config["input_dropout"] == 0.2  # C2 for an MLP
+    # C1 and C2 on tabular MLPs: the tuning data win, and the seeds' values are shown as overridden
+    wd = rec.explanations["weight_decay"]
+    assert rec.config["weight_decay"] == 1e-8
+    assert any(e.rule == "reg.c1.resolution" and e.overridden_by == "reg.c1.evidence.tabular-mlp-adaptive"
+               for e in wd)
+    assert rec.config["dropout"] == 0.0 and "input_dropout" not in rec.config
+    assert any(e.rule == "reg.c2.mlp" and e.overridden_by == "reg.c2.evidence.tabular-mlp"
+               for e in rec.explanations["dropout"])
 
 
 def test_memory_caps_the_batch(make_profile) -> None:
-    rec = recommend(make_profile(**{"hardware.max_batch_size": 100}))
+    rec = recommend(make_profile(**{"hardware.max_batch_size": 100, "data.modality": "text"}))
     assert rec.config["batch_size"] == 64
     # The choices keep their number, halving below the ceiling.
     assert next(d for d in rec.search_space if d.name == "batch_size").categories == (16, 32, 64)
