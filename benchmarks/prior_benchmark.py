@@ -135,7 +135,8 @@ def sklearn_cases(directory: Path) -> list[Case]:
 
 
 # rows, classes, epochs of the sweeps (sweep_sklearn.py's data sets)
-_SKLEARN_DATA = {"digits": (1797, 10, 50), "breast_cancer": (569, 2, 50), "diabetes": (442, 0, 50)}
+_SKLEARN_DATA = {"digits": (1797, 10, 50), "breast_cancer": (569, 2, 50), "diabetes": (442, 0, 50),
+                 "wine": (178, 3, 50), "synthetic_4class": (1500, 4, 50), "friedman1": (1000, 0, 50)}
 
 
 # ---- scoring ------------------------------------------------------------------------------------

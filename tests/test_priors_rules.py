@@ -35,10 +35,18 @@ def test_adaptive_optimizers_start_without_weight_decay_or_dropout(optimizer: st
     assert rec.config["dropout"] == 0.0
     assert "input_dropout" not in rec.config
     space = _searched(rec)
-    assert (space["weight_decay"].low, space["weight_decay"].high) == (1e-8, 1e-3)
+    # below 10k rows the search reaches C5's lambda <= 10 on the summed loss: 10 / N (coupled decay only)
+    high = 1e-3 if optimizer in ("adamw", None) else 10 / 1000
+    assert (space["weight_decay"].low, space["weight_decay"].high) == pytest.approx((1e-8, high))
     assert (space["dropout"].low, space["dropout"].high) == (0.0, 0.5)
     rules = {e.rule for e in rec.explanations["weight_decay"] if not e.overridden_by}
     assert "reg.c1.evidence.tabular-mlp-adaptive" in rules
+
+
+def test_the_weight_decay_range_follows_the_data_size() -> None:
+    for n, high in ((400, 0.025), (5000, 2e-3), (10_000, 1e-3), (500_000, 1e-3)):
+        wd = _searched(_rec("adam", num_samples=n))["weight_decay"]
+        assert (wd.low, wd.high, wd.prior) == (1e-8, pytest.approx(high), "log-uniform"), n
 
 
 def test_sgd_keeps_the_evidence_weight_decay() -> None:
@@ -98,4 +106,4 @@ def test_every_data_prior_cites_its_data_and_method() -> None:
     # every prior that overrides a seed default names the seed conflict it resolves
     for rule in prior_rules:
         if any(p in rule.params for p in ("weight_decay", "dropout", "batch_size")):
-            assert {"C1", "C2", "C4"} & set(rule.source), rule.id
+            assert {"C1", "C2", "C4", "C5"} & set(rule.source), rule.id

@@ -7,6 +7,8 @@ solver="adam", activation="relu", trained for exactly `--epochs` epochs (no earl
 tol=0, n_iter_no_change=epochs+1) on datasets that ship with scikit-learn (no downloads):
 
 * digits (classification, 10 classes), breast_cancer (binary), diabetes (regression);
+  second set: wine (3 classes), synthetic_4class (make_classification, 1,500 rows),
+  friedman1 (make_friedman1 regression, 1,000 rows, noise 1);
 * a fixed 80/20 train/validation split with random_state=0 (stratified for classification),
   the same for every configuration; inputs standardized with training statistics, and for
   regression the target as well (so MSE is on the standardized target).
@@ -44,7 +46,14 @@ from pathlib import Path
 
 import numpy as np
 from joblib import Parallel, delayed
-from sklearn.datasets import load_breast_cancer, load_diabetes, load_digits
+from sklearn.datasets import (
+    load_breast_cancer,
+    load_diabetes,
+    load_digits,
+    load_wine,
+    make_classification,
+    make_friedman1,
+)
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.metrics import accuracy_score, log_loss, mean_squared_error, r2_score
 from sklearn.model_selection import train_test_split
@@ -65,6 +74,11 @@ LOADERS: dict[str, tuple[Callable, bool]] = {  # name -> (loader, is_classificat
     "digits": (load_digits, True),
     "breast_cancer": (load_breast_cancer, True),
     "diabetes": (load_diabetes, False),
+    # A second out-of-sample set, swept after the first was scored (see the README's priors section).
+    "wine": (load_wine, True),
+    "synthetic_4class": (lambda return_X_y=True: make_classification(
+        n_samples=1500, n_features=20, n_informative=10, n_classes=4, flip_y=0.03, random_state=11), True),
+    "friedman1": (lambda return_X_y=True: make_friedman1(n_samples=1000, noise=1.0, random_state=12), False),
 }
 PROGRESS_SECONDS = 30.0
 
