@@ -47,7 +47,7 @@ tables: $(STAMP) $(PRIORS_VENV)/bin/python
 bench-priors: $(STAMP)
 	$(BIN)/python benchmarks/derive_priors.py --lcbench $(TABLES)/lcbench_grid.csv.gz --gorishniy $(GORISHNIY) \
 		--out benchmarks/results/priors_derivation.txt
-	$(BIN)/python benchmarks/prior_benchmark.py --tables $(TABLES) --per-table \
+	$(BIN)/python benchmarks/prior_benchmark.py --tables $(TABLES) --per-table $(if $(BASELINE_RULES),--baseline-rules $(BASELINE_RULES)) \
 		--out benchmarks/results/prior_benchmark.txt
 
 # The LR-finder anchors (fastai, torch-lr-finder, Lightning) go into .venv only for benchmarks.

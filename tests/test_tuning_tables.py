@@ -102,7 +102,7 @@ def _sklearn_case(best: dict[str, float]) -> object:
                "model": {"family": "mlp", "depth": 2, "activation": "relu"}, "optimizer": "adam",
                "budget": {"epochs": 50}, "hardware": {"device": "cpu"}}
     return pb.Case("test", table, profile, {"learning_rate": 1e-3, "batch_size": 32, "alpha": 0.0},
-                   pb._sklearn_to_table, pb._sklearn_to_advisor)
+                   pb.SKLEARN_COLUMNS)
 
 
 def test_the_advisor_start_and_space_are_scored_on_the_grid() -> None:
@@ -149,3 +149,38 @@ def test_the_lcbench_split_keeps_the_reserved_data_sets_out() -> None:
     assert {names[t] for t in check} == dp.RESERVED_DATASETS
     assert not {names[t] for t in derive} & dp.RESERVED_DATASETS
     assert all(int(r["n_instances"]) > 0 and r["source"] for r in meta.values())
+
+
+def test_a_table_described_by_a_spec_is_scored(tmp_path: Path) -> None:
+    """An FCNet-shaped table: two dropout columns, a text schedule column, an architecture column."""
+    from advisor import default_knowledge_base
+
+    path = tmp_path / "fc.csv"
+    with path.open("w", newline="") as fh:
+        w = csv.writer(fh)
+        w.writerow(["init_lr", "batch_size", "dropout_1", "dropout_2", "lr_schedule", "n_units", "mse"])
+        for lr, b, d1, d2, sched, units in itertools.product(
+                [5e-4, 1e-3, 1e-2, 1e-1], [8, 16, 32, 64], [0.0, 0.3, 0.6], [0.0, 0.3, 0.6],
+                ["cosine", "const"], [16, 512]):
+            mse = abs(np.log10(lr / 1e-3)) + abs(np.log2(b / 16)) + d1 + d2 + (sched == "const") + units / 1e4
+            w.writerow([lr, b, d1, d2, sched, units, mse])
+    spec = {
+        "name": "fc", "group": "test", "csv": "fc.csv", "score": {"column": "mse", "higher_is_better": False},
+        "columns": {"init_lr": "learning_rate", "batch_size": "batch_size", "dropout_1": "dropout",
+                    "dropout_2": "dropout",
+                    "lr_schedule": {"param": "lr_schedule.name", "values": {"cosine": "cosine",
+                                                                            "const": "constant"},
+                                    "other": "const"}},
+        "defaults": {"init_lr": 1e-3, "batch_size": 32, "dropout_1": 0, "dropout_2": 0, "lr_schedule": 1},
+        "profile": {"name": "fc", "task": "regression", "data": {"modality": "tabular", "num_samples": 20000},
+                    "model": {"family": "mlp", "depth": 2, "activation": "relu"}, "optimizer": "adam",
+                    "budget": {"epochs": 100}},
+    }
+    (tmp_path / "fc.yaml").write_text(__import__("yaml").safe_dump(spec))
+    (case,) = pb.spec_cases(tmp_path / "fc.yaml")
+    assert set(case.table.params) == {"init_lr", "batch_size", "dropout_1", "dropout_2", "lr_schedule"}
+    assert len(case.table.score) == 4 * 4 * 3 * 3 * 2  # the architecture averaged out
+    s = pb.score_case(case, default_knowledge_base(), trials=20)
+    # Adam 1e-3, batch 16, no dropout, cosine: the constructed optimum, ahead of the defaults
+    assert s.start_pct == 100.0 and s.start_ge_default and s.default_pct < 100.0
+    assert s.best_inside and s.regret_space < s.regret_grid
