@@ -329,6 +329,8 @@ def main() -> None:
     parser.add_argument("--trials", type=int, default=20, help="the profile's trial budget (default 20)")
     parser.add_argument("--per-table", action="store_true", help="one line per table")
     parser.add_argument("--out", type=Path, help="also write the report here")
+    parser.add_argument("--plot", type=Path,
+                        help="write a PNG: start percentile per table, beside the anchors")
     args = parser.parse_args()
     cases: list[Case] = []
     for spec in args.spec or ():
@@ -345,12 +347,14 @@ def main() -> None:
         kbs[f"advisor ({args.baseline_rules})"] = load_knowledge_base(args.baseline_rules)
     lines = [f"Trial budget in the profiles: {args.trials}; random search: {K} trials; "
              f"scores: validation accuracy (R^2 for regression), averaged over architectures and seeds.", ""]
+    scored: dict[str, list[Score]] = {}
     for label, kb in kbs.items():
         lines.append(f"## {label}")
         groups: dict[str, list[Score]] = {}
         for case in cases:
             s = score_case(case, kb, args.trials)
             groups.setdefault(case.group, []).append(s)
+            scored.setdefault(label, []).append(s)
             if args.per_table:
                 lines.append(f"  {case.group[:30]:30s} {case.table.name:>14s}: start {s.start_pct:5.1f} "
                              f"default {s.default_pct:5.1f} regret {s.regret_space:.4f}/{s.regret_grid:.4f} "
@@ -365,6 +369,36 @@ def main() -> None:
     print(text)
     if args.out:
         args.out.write_text(text + "\n")
+    if args.plot:
+        plot(cases, scored, args.plot)
+
+
+def _tag(group: str) -> str:
+    source = "LCBench" if group.startswith("LCBench") else "sklearn sweep"
+    status = "in-sample" if "in-sample" in group else "seen" if "seen" in group else "out of sample"
+    return f"{source}, {status}"
+
+
+def plot(cases: list[Case], scored: Mapping[str, list[Score]], path: Path) -> None:
+    """One row per table: the start's percentile for each rules directory, and the defaults'."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(7, 0.22 * len(cases) + 1.5))
+    y = np.arange(len(cases))
+    first = next(iter(scored.values()))
+    ax.scatter([s.default_pct for s in first], y, marker="x", color="grey", label="framework defaults")
+    for (label, scores), color in zip(scored.items(), ("tab:blue", "tab:orange"), strict=False):
+        ax.scatter([s.start_pct for s in scores], y, marker="o", facecolors="none" if color != "tab:blue"
+                   else color, edgecolors=color, label=f"start: {label}")
+    ax.set_yticks(y, [f"{c.table.name} ({_tag(c.group)})" for c in cases], fontsize=6)
+    ax.axvline(97, color="green", lw=0.8, ls=":")
+    ax.set_xlabel("percentile among the table's training settings (higher is better)")
+    ax.legend(fontsize=7, loc="lower left")
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
 
 
 if __name__ == "__main__":
