@@ -57,8 +57,16 @@ class BatchProbeResult(_Frozen):
     device: str
     budget_bytes: int
     resident_bytes: int = 0  # parameters, buffers, optimizer state before the step
+    # The largest batch that fits in memory and in the training set (min of the two).
     predicted_max_batch: int | None = None
-    recommended_batch: int | None = None  # a power of two at or below the maximum
+    memory_max_batch: int | None = None  # what memory alone allows (may exceed the data)
+    train_samples: int | None = None  # samples in the dataset the probe was given
+    data_limited: bool = False  # the training set, not memory, bounds the batch
+    # The largest power of two at or below both the memory maximum less `headroom` (evaluation
+    # and longer inputs need more than the probed step) and a tenth of the training set (at least
+    # MIN_STEPS_PER_EPOCH steps per epoch).
+    recommended_batch: int | None = None
+    headroom: float = 0.0
     gradient_accumulation_steps: int | None = None  # when an effective batch was asked for
     peak_at_recommended_bytes: int | None = None
     real_runs: int = 0

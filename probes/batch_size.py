@@ -25,6 +25,12 @@ from .state import preserved_state
 
 Progress = Callable[[str], None]
 INF = float("inf")
+HEADROOM = 0.10  # of the memory maximum, kept free for evaluation and longer-than-probed inputs
+MIN_STEPS_PER_EPOCH = 10  # the recommended batch leaves at least this many steps per epoch
+CPU_SHARE = 0.5  # default CPU budget: this share of the memory the OS reports available
+# Without an explicit budget, a confirmation step on CPU above this predicted peak is not run
+# (a mis-sized target could otherwise allocate most of the machine's RAM).
+CPU_UNASKED_STEP_LIMIT = 4 * GIB
 
 
 class _Stepper:
@@ -105,7 +111,8 @@ def _dataset_of(data: Any) -> tuple[Dataset, Callable[[list[Any]], Any]]:
 
 
 def resolve_budget(device: torch.device, memory: str | int | None, gpu: str | None) -> int:
-    """Usable bytes: an explicit size, a named GPU less 10%, or what the device has free."""
+    """Usable bytes: an explicit size, a named GPU less 10%, the free memory of this GPU less 10%,
+    or on CPU half of what the OS reports available."""
     if memory is not None and gpu is not None:
         raise ProbeError("give --memory or --gpu, not both")
     if isinstance(memory, int):
@@ -123,7 +130,7 @@ def resolve_budget(device: torch.device, memory: str | int | None, gpu: str | No
     if device.type == "cuda":
         free, _total = torch.cuda.mem_get_info(device)
         return int(free * (1 - 0.10))
-    return int(available_cpu_bytes() * (1 - 0.10))
+    return int(available_cpu_bytes() * CPU_SHARE)
 
 
 def _confirmable(device: torch.device, budget: int, gpu: str | None) -> bool:
@@ -135,6 +142,14 @@ def _confirmable(device: torch.device, budget: int, gpu: str | None) -> bool:
 
 def largest_power_of_two(n: int) -> int:
     return 1 << (n.bit_length() - 1) if n >= 1 else 0
+
+
+def recommend_batch(memory_max: int, train_samples: int) -> int:
+    """The largest power of two at or below both the memory maximum less the headroom and the
+    training set over MIN_STEPS_PER_EPOCH; no other cap."""
+    by_memory = max(1, math.floor(memory_max * (1 - HEADROOM)))
+    by_data = max(1, train_samples // MIN_STEPS_PER_EPOCH)
+    return largest_power_of_two(min(by_memory, by_data))
 
 
 def search_by_doubling(measure: Callable[[int], float], start: int = 1,
@@ -207,39 +222,53 @@ def batch_size_probe(
         if envelope is not None:
             predicted = envelope.max_batch(int(budget * (1 - margin)))
         confirmable = _confirmable(device, budget, gpu)
+        step = min(predicted, stepper.n)  # never a real step larger than the training set
+        if (confirmable and device.type == "cpu" and memory is None and envelope is not None
+                and resident + envelope.peak(step) > CPU_UNASKED_STEP_LIMIT):
+            confirmable = False
+            unasked = (f"a real step at batch {step} would need about "
+                       f"{(resident + envelope.peak(step)) / GIB:.1f} GiB; it was not run because no "
+                       "memory budget was given")
+        else:
+            unasked = ""
         if predicted >= 1 and not confirmable:
-            say(f"budget is not this device's memory: {predicted} is a prediction, not confirmed")
+            why = unasked or "the budget is not this device's memory"
+            say(f"{why}: {predicted} is a prediction, not confirmed")
         elif predicted >= 1:
-            say(f"confirming batch {predicted} with one real step")
-            peak = stepper.measure(predicted)
+            say(f"confirming batch {step} with one real step")
+            peak = stepper.measure(step)
             if math.isinf(peak):
                 exact = False
             else:
-                points.append(BatchPoint(batch_size=predicted, peak_bytes=int(peak), source="confirm"))
+                points.append(BatchPoint(batch_size=step, peak_bytes=int(peak), source="confirm"))
         if not exact and confirmable:
             good = max((t.batch_size for t in traces), default=0)
             bad = predicted if predicted > good else None
             say("the traces differ or the confirmation failed: measuring instead")
-            predicted, measured = _search(stepper.measure, good, bad)
+            predicted, measured = _search(stepper.measure, good, bad, stepper.n)
             points += [BatchPoint(batch_size=b, peak_bytes=int(p), source="confirm")
                        for b, p in measured if not math.isinf(p)]
         real_runs, ooms = stepper.real_runs + 1, stepper.ooms  # + the warm-up step
     restored = not snapshot.differences()
+    n = stepper.n
     common = {"device": str(device), "budget_bytes": budget, "resident_bytes": resident,
               "real_runs": real_runs, "ooms": ooms, "exact": exact, "points": tuple(points),
-              "seed": seed, "state_restored": restored, "confirmed": confirmable}
+              "seed": seed, "state_restored": restored, "confirmed": confirmable, "train_samples": n,
+              "headroom": HEADROOM}
     if not confirmable:
-        common["reason"] = (f"estimate for {gpu or 'the given budget'} from traces on {device}: "
-                            "not confirmed by a real step (kernels and allocator differ across "
-                            "devices; treat it as approximate and keep a margin)")
+        common["reason"] = unasked or (
+            f"estimate for {gpu or 'the given budget'} from traces on {device}: "
+            "not confirmed by a real step (kernels and allocator differ across "
+            "devices; treat it as approximate and keep a margin)")
     if predicted < 1:
         return BatchProbeResult(**{**common, "status": "exceeds_budget_at_1",
                                    "reason": "even a batch of 1 exceeds the memory budget"})
-    recommended = min(largest_power_of_two(predicted), 1 << 20)
+    bounded = min(predicted, n)
+    recommended = recommend_batch(predicted, n)
     accumulation = None if effective_batch is None else max(1, math.ceil(effective_batch / recommended))
     return BatchProbeResult(
-        status="ok", predicted_max_batch=predicted, recommended_batch=recommended,
-        gradient_accumulation_steps=accumulation,
+        status="ok", predicted_max_batch=bounded, memory_max_batch=predicted, data_limited=predicted > n,
+        recommended_batch=recommended, gradient_accumulation_steps=accumulation,
         peak_at_recommended_bytes=None if envelope is None else int(envelope.peak(recommended)),
         envelope=envelope.lines() if envelope is not None else (), **common)
 
@@ -262,12 +291,24 @@ def _fit(stepper: _Stepper, b1: int, b2: int, resident: int,
     return None, traces
 
 
-def _search(measure: Callable[[int], float], good: int,
-            bad: int | None) -> tuple[int, list[tuple[int, float]]]:
-    """Bisect between a size known to fit and one known not to; double first when none fails yet."""
+def _search(measure: Callable[[int], float], good: int, bad: int | None,
+            limit: int) -> tuple[int, list[tuple[int, float]]]:
+    """Bisect between a size known to fit and one known not to; double first when none fails yet
+    (never past `limit`, the training set: a batch that fits it is all the data can use)."""
     if bad is None:
-        return search_by_doubling(measure, start=max(1, good))
+        found, points = search_by_doubling(measure, start=max(1, min(good, limit)), limit=limit)
+        if found * 2 > limit and all(not math.isinf(p) for _, p in points) and found < limit:
+            peak = measure(limit)
+            points.append((limit, peak))
+            found = limit if not math.isinf(peak) else found
+        return found, points
     points: list[tuple[int, float]] = []
+    if bad > limit:
+        peak = measure(limit)
+        points.append((limit, peak))
+        if not math.isinf(peak):
+            return limit, points
+        bad = limit
     while bad - good > 1:
         mid = (good + bad) // 2
         peak = measure(mid)

@@ -29,11 +29,19 @@ def test_predicts_the_maximum_from_two_traces_and_one_confirmation(name: str) ->
     result = batch_size_probe(target.model, target.data, target.loss_fn, memory=budget)
     truth = true_max(lambda: tuple(vars(load_target(name))[k] for k in ("model", "data", "loss_fn")),
                      result.budget_bytes)
-    assert result.status == "ok" and result.exact
-    assert 0.99 * truth <= result.predicted_max_batch <= truth
+    n = len(target.data)
+    assert result.status == "ok" and result.exact and result.train_samples == n
+    assert 0.99 * truth <= result.memory_max_batch <= truth
+    # never above the training set: the maximum is what both memory and the data allow
+    assert result.predicted_max_batch == min(result.memory_max_batch, n)
+    assert result.data_limited == (result.memory_max_batch > n)
     assert result.real_runs == 4 and result.ooms == 0  # warm-up, two traces, one confirmation
+    confirmed = [p.batch_size for p in result.points if p.source == "confirm"]
+    assert confirmed == [result.predicted_max_batch]  # the real step is never larger than the data
+    # the largest power of two at or below the memory maximum less the headroom and a tenth of the data
+    bound = min(int(result.memory_max_batch * (1 - result.headroom)), n // 10)
     assert result.recommended_batch & (result.recommended_batch - 1) == 0
-    assert result.recommended_batch <= result.predicted_max_batch < 2 * result.recommended_batch
+    assert result.recommended_batch <= bound < 2 * result.recommended_batch
     assert result.state_restored
     assert all(torch.equal(before[k], v) for k, v in target.model.state_dict().items())
 
@@ -101,4 +109,38 @@ def test_a_named_gpu_from_a_cpu_run_is_an_unconfirmed_estimate() -> None:
     result = batch_size_probe(target.model, target.data, target.loss_fn, gpu="a100-80gb")
     assert result.status == "ok" and not result.confirmed and "not confirmed" in result.reason
     assert result.real_runs == 3  # warm-up and two traces: no step at a GPU-sized batch on CPU
-    assert result.predicted_max_batch > 1_000_000
+    assert result.memory_max_batch > 1_000_000
+    assert result.predicted_max_batch == len(target.data) and result.data_limited
+    assert result.recommended_batch == 128  # 1797 samples: at least 10 steps per epoch
+
+
+def test_the_recommendation_is_the_power_of_two_below_the_bounds() -> None:
+    from advisor_probes.batch_size import recommend_batch
+
+    assert recommend_batch(13_300_000, 10**9) == 1 << 23  # no fixed cap (was 2^20)
+    assert recommend_batch(13_300_000, 1_437) == 128  # at least 10 steps per epoch
+    assert recommend_batch(600, 10**6) == 512  # 600 less 10% headroom = 540
+    assert recommend_batch(1, 5) == 1
+
+
+def test_without_a_budget_a_cpu_step_stays_small() -> None:
+    target = load_target("digits-mlp")
+    result = batch_size_probe(target.model, target.data, target.loss_fn)  # no memory given
+    from advisor_probes.memory import available_cpu_bytes
+
+    assert result.budget_bytes <= 0.55 * available_cpu_bytes()  # half of what is available
+    assert max(p.batch_size for p in result.points) <= len(target.data)
+
+
+def test_an_unasked_huge_cpu_step_is_predicted_not_run(monkeypatch: pytest.MonkeyPatch) -> None:
+    """~3 MB of activations per sample, 2,000 samples: a step at the data's size needs ~6 GB."""
+    import advisor_probes.batch_size as bs
+
+    monkeypatch.setattr(bs, "available_cpu_bytes", lambda: 64 << 30)  # a machine with 64 GiB free
+    model = nn.Sequential(nn.Linear(8, 1 << 18), nn.ReLU(), nn.Linear(1 << 18, 1))
+    data = TensorDataset(torch.randn(2000, 8), torch.randn(2000, 1))
+    result = batch_size_probe(model, data, nn.MSELoss())
+    assert result.status == "ok" and not result.confirmed
+    assert "was not run because no memory budget was given" in result.reason
+    assert result.real_runs == 3 and max(p.batch_size for p in result.points) <= 64  # only the traces
+    assert result.predicted_max_batch == 2000 and result.recommended_batch == 128

@@ -97,8 +97,13 @@ class Terminal:
         table.add_column("value")
         rows = [("budget", f"{r.budget_bytes / mib:,.1f} MiB"),
                 ("resident (weights, grads, optimizer)", f"{r.resident_bytes / mib:,.2f} MiB"),
-                ("largest batch that fits", r.predicted_max_batch),
-                ("recommended (power of two)", r.recommended_batch),
+                ("largest batch memory allows", r.memory_max_batch),
+                ("training samples", r.train_samples),
+                ("largest batch that fits" + (" (the data)" if r.data_limited else ""),
+                 r.predicted_max_batch),
+                ("recommended (power of two)", None if r.recommended_batch is None else
+                 f"{r.recommended_batch}  (<= {1 - r.headroom:.0%} of the memory maximum and "
+                 "<= a tenth of the data)"),
                 ("gradient accumulation", r.gradient_accumulation_steps),
                 ("peak at recommended", None if r.peak_at_recommended_bytes is None
                  else f"{r.peak_at_recommended_bytes / mib:,.2f} MiB"),
