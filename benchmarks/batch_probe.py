@@ -37,9 +37,10 @@ def main() -> None:
     args = parser.parse_args()
     device = torch.device(args.device)
     rows = []
-    print("| target | budget | true max | predicted | ratio | our steps / OOMs "
+    print("| target | budget | true memory max | predicted (memory) | ratio | training samples | "
+          "max batch (memory and data) | recommended | our steps / OOMs "
           "| doubling+bisection steps / OOMs | ours s | doubling s |")
-    print("|---|---|---|---|---|---|---|---|---|")
+    print("|---|---|---|---|---|---|---|---|---|---|---|---|")
     for name in TARGETS:
         for budget in args.budgets.split(","):
             model, data, loss = on(device, name)
@@ -53,12 +54,15 @@ def main() -> None:
             t0 = time.perf_counter()
             truth, _ = search_by_doubling(stepper.measure)
             base_s = time.perf_counter() - t0
-            ratio = (ours.predicted_max_batch or 0) / truth if truth else 0.0
+            ratio = (ours.memory_max_batch or 0) / truth if truth else 0.0
             rows.append({"target": name, "budget": budget, "true_max": truth,
-                         "predicted": ours.predicted_max_batch, "ratio": ratio,
+                         "predicted": ours.memory_max_batch, "ratio": ratio,
+                         "train_samples": ours.train_samples, "max_batch": ours.predicted_max_batch,
+                         "recommended": ours.recommended_batch,
                          "runs": ours.real_runs, "ooms": ours.ooms, "exact": ours.exact,
                          "baseline_runs": stepper.real_runs + 1, "baseline_ooms": stepper.ooms})
-            print(f"| {name} | {budget} | {truth} | {ours.predicted_max_batch} | {ratio:.4f} | "
+            print(f"| {name} | {budget} | {truth} | {ours.memory_max_batch} | {ratio:.4f} | "
+                  f"{ours.train_samples} | {ours.predicted_max_batch} | {ours.recommended_batch} | "
                   f"{ours.real_runs} / {ours.ooms} | {stepper.real_runs + 1} / {stepper.ooms} | "
                   f"{ours_s:.2f} | {base_s:.2f} |")
     out = Path(__file__).parent / "results"

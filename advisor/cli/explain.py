@@ -9,6 +9,7 @@ import typer
 
 from ..errors import UnknownParameterError
 from ..params import PARAMS
+from ..probe_files import load_probe_results
 from ..profile import load_profile
 from ..recommendation import recommend
 from .options import FORMAT, RULES_DIR, Format, knowledge_base
@@ -20,11 +21,15 @@ def command(
     profile: Path = typer.Option(..., "--profile", "-p", help="Profile file.", dir_okay=False),
     fmt: Format = FORMAT,
     rules_dir: Path | None = RULES_DIR,
+    probe_files: list[Path] = typer.Option(
+        [], "--probes", dir_okay=False,
+        help="Saved probe results, as for `advisor recommend --probes` (the same answer as there)."),
 ) -> None:
     """Explain how PARAMETER was decided for a profile."""
     if parameter not in PARAMS:
         raise UnknownParameterError(parameter, list(PARAMS))
-    rec = recommend(load_profile(profile), kb=knowledge_base(rules_dir))
+    measured = load_probe_results(probe_files) if probe_files else None
+    rec = recommend(load_profile(profile), measured, kb=knowledge_base(rules_dir))
     terminal = Terminal()
     if fmt is Format.table:
         terminal.explanation(parameter, rec)

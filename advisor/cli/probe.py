@@ -12,6 +12,7 @@ from pydantic import BaseModel
 from ..diagnosis import diagnose
 from ..errors import ProbeError
 from ..probing import probes_module, run_batch, run_lr, run_sanity, run_scaling
+from ..yamlio import dump_yaml
 from .options import FORMAT, Format
 from .terminal import Terminal
 
@@ -120,11 +121,14 @@ def data_scaling(
 
 def _show(terminal: Terminal, fmt: Format, result: BaseModel, render: Callable[[Any], None],
           plot: Path | None = None, plot_function: str = "") -> None:
-    """Write the plot if asked, then the result: a table, or its JSON (what `diagnose` reads)."""
+    """Write the plot if asked, then the result: a table, or its JSON / YAML (what `diagnose`,
+    `recommend --probes` and `explain --probes` read)."""
     if plot is not None:
         _plot(plot, result, plot_function, terminal)
     if fmt is Format.table:
         render(result)
+    elif fmt is Format.yaml:
+        terminal.raw(dump_yaml(result.model_dump(mode="json")))
     else:
         terminal.raw(result.model_dump_json(indent=2) + "\n")
 

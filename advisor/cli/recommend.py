@@ -8,6 +8,7 @@ import typer
 
 from ..errors import InputFileError, ProbeError
 from ..output import write_outputs
+from ..probe_files import load_probe_results
 from ..probe_results import ProbeResults
 from ..profile import load_profile
 from ..recommendation import recommend
@@ -31,6 +32,9 @@ def command(
     seed: int = typer.Option(0, "--seed", help="Seed for the probes."),
     memory: str | None = typer.Option(None, "--memory", help="Memory budget for --probe batch."),
     gpu: str | None = typer.Option(None, "--gpu", help="Named GPU for --probe batch."),
+    probe_files: list[Path] = typer.Option(
+        [], "--probes", dir_okay=False,
+        help="Saved probe results to use (JSON or YAML, as `advisor probe lr|batch -f json` prints)."),
 ) -> None:
     """Recommend a starting config and a search space for PROFILE."""
     terminal = Terminal()
@@ -46,6 +50,8 @@ def command(
     prof = load_profile(profile)
     kb = knowledge_base(rules_dir)
     measured = _run_probes(terminal, probe, target, prof.optimizer, seed, memory, gpu)
+    if probe_files:
+        measured = load_probe_results(probe_files, measured)
     rec = recommend(prof, measured, kb=kb)
     if fmt is Format.json:
         terminal.raw(rec.to_json())
