@@ -31,17 +31,26 @@ class CurveFeatures(BaseModel):
     nonfinite_at: float | None = None  # where the first one appeared
     train_drop: float | None = None  # 1 - end/start of the train loss
     train_up_frac: float | None = None  # share of moves where the train loss rose > 2%
-    train_rise: float | None = None  # how far the end lies above the best train loss, relative
+    # How much of the progress the run undid: (end - best) / (start - best). Measured against the
+    # run's own progress, not the best loss: a run that fits its data to ~0 has a near-zero best,
+    # and noise at the end would look like a blow-up relative to it.
+    train_rise: float | None = None
+    train_start_spike: float | None = None  # first train loss / the highest later one
     train_max_rise: float | None = None  # largest epoch-to-epoch rise, in units of the first loss
     # Largest train loss / best validation loss: how far above anything attainable the loss went
     # (vs the final train loss, a run that fits its data to ~0 would look like an explosion).
     train_peak: float | None = None
     train_linearity: float | None = None  # loss drop per epoch over the last third / over the run
     train_improve_end: float | None = None  # relative improvement over the last third
+    # The same improvement in units of the first loss: a run converging to ~0 still "improves"
+    # by large ratios of a tiny loss, but not by any share of the problem's scale.
+    train_improve_scaled: float | None = None
     train_end: float | None = None  # final train loss (median of the last three points)
     val_best_at: float | None = None
     val_rise: float | None = None  # end of the validation loss above its best, relative
     val_improve_end: float | None = None
+    val_drop: float | None = None  # 1 - end/start of the validation loss
+    val_metric_gain: float | None = None  # final - first validation metric (e.g. accuracy)
     # The gap is measured in units of the first train loss (the problem's scale): a ratio to the
     # final train loss would call 0.05 vs 0.03 a 60% gap on a run that generalizes well.
     gap_end: float | None = None  # (val - train) / first train loss, at the end
@@ -85,6 +94,9 @@ def curve_features(history: History) -> CurveFeatures:
         out |= _gap_features(history)
         if min(val) > 0:
             out["train_peak"] = _r(max(train) / min(val))
+    metric = [v for _, v in history.series("val_metric") if math.isfinite(v)]
+    if len(metric) >= 3:
+        out["val_metric_gain"] = _r(_tail(metric) - _head(metric))
     lrs = [v for _, v in history.series("lr") if math.isfinite(v) and v > 0]
     if len(lrs) >= 2:
         out["lr_decay"] = _r(lrs[-1] / lrs[0])
@@ -113,10 +125,12 @@ def _train_features(y: Sequence[float]) -> dict[str, float]:
     whole_rate = (start - end) / (n - 1)
     mark = _around(y, n - third - 1)  # where the last third starts, read through the noise
     last_rate = (mark - end) / third
+    later = max(y[1:])  # a healthy run starts at or near its highest loss
     return {
         "train_drop": _r(1 - end / start) if start > 0 else 0.0,
         "train_up_frac": _r(rises / (n - 1)),
-        "train_rise": _r((end - best) / abs(best)) if best else 0.0,
+        "train_rise": _r((end - best) / (start - best)) if start > best else 0.0,
+        "train_start_spike": _r(start / later) if later > 0 else 0.0,
         # In units of the first loss: near-zero losses make relative blips meaningless.
         "train_max_rise": _r(max(b - a for a, b in itertools.pairwise(y)) / start)
         if start > 0 and n > 2
@@ -124,6 +138,7 @@ def _train_features(y: Sequence[float]) -> dict[str, float]:
         # ~1 for a straight line (LR too low), ~0 for a curve that saturated.
         "train_linearity": _r(last_rate / whole_rate) if whole_rate > 0 else 0.0,
         "train_improve_end": _r(1 - end / mark) if mark > 0 else 0.0,
+        "train_improve_scaled": _r((mark - end) / start) if start > 0 else 0.0,
         "train_end": _r(end),
     }
 
@@ -137,6 +152,7 @@ def _val_features(raw: Sequence[float]) -> dict[str, float]:
     best, end = y[best_i], _tail(y)
     third = max(1, n // 3)
     return {
+        "val_drop": _r(1 - end / raw[0]) if raw[0] > 0 else 0.0,
         "val_best_at": _r(best_i / (n - 1)),
         "val_rise": _r((end - best) / abs(best)) if best else 0.0,
         "val_improve_end": _r(1 - end / y[n - third - 1]) if y[n - third - 1] > 0 else 0.0,

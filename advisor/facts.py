@@ -62,7 +62,7 @@ VERDICTS = (
     "mixes_samples", "update_too_large", "update_too_small",
     # training curves
     "diverged", "lr_too_high", "exploding_gradients", "lr_too_low", "vanishing_gradients",
-    "underfitting", "overfitting", "plateau", "still_improving", "healthy",
+    "underfitting", "overfitting", "plateau", "still_improving", "healthy", "not_learning",
     # data scaling
     "collect_more_data", "more_capacity", "more_regularization",
 )
@@ -153,16 +153,21 @@ _SPECS = (
     FactSpec("curve_nonfinite_at", "float", "where in the run the first NaN/inf appeared (0..1)"),
     FactSpec("curve_train_drop", "float", "1 - end/start of the train loss"),
     FactSpec("curve_train_up_frac", "float", "share of epochs where the train loss rose > 2%"),
-    FactSpec("curve_train_rise", "float", "end of the train loss above its best, relative"),
+    FactSpec("curve_train_rise", "float", "share of the train-loss progress undone by the end: "
+             "(end - best) / (start - best)"),
+    FactSpec("curve_train_start_spike", "float", "first train loss / the highest later one"),
     FactSpec("curve_train_max_rise", "float", "largest epoch-to-epoch train-loss rise / first loss"),
     FactSpec("curve_train_peak", "float", "largest train loss / best validation loss"),
     FactSpec("curve_train_linearity", "float", "train loss drop rate, last third / whole run"),
     FactSpec("curve_train_improve_end", "float", "relative train-loss improvement in the last third"),
+    FactSpec("curve_train_improve_scaled", "float", "train-loss improvement in the last third / first loss"),
     FactSpec("curve_train_end", "float", "final train loss"),
     FactSpec("curve_train_vs_chance", "float", "final train loss / ln(classes) (chance level)"),
     FactSpec("curve_val_best_at", "float", "where the best validation loss lies (0..1)"),
     FactSpec("curve_val_rise", "float", "end of the validation loss above its best, relative"),
     FactSpec("curve_val_improve_end", "float", "relative val-loss improvement in the last third"),
+    FactSpec("curve_val_drop", "float", "1 - end/start of the validation loss"),
+    FactSpec("curve_val_metric_gain", "float", "final minus first validation metric (e.g. accuracy)"),
     FactSpec("curve_gap_end", "float", "(val - train) / train at the end"),
     FactSpec("curve_gap_growth", "float", "gap at the end minus gap at the best validation point"),
     FactSpec("curve_flat_frac", "float", "trailing share of the run without a 1% improvement"),

@@ -74,9 +74,11 @@ def train(
     batch_size: int = 32,
     loss_fn: nn.Module | None = None,
     seed: int = 0,
+    first_epoch_lr_factor: float = 1.0,
 ) -> list[Row]:
     torch.manual_seed(seed)
     opt = make_opt(list(model.parameters()))
+    base_lrs = [g["lr"] for g in opt.param_groups]
     sched = schedule(opt) if schedule else None
     loader = DataLoader(
         train_set, batch_size=batch_size, shuffle=True, generator=torch.Generator().manual_seed(seed)
@@ -87,6 +89,9 @@ def train(
     for epoch in range(epochs):
         model.train()
         losses, norms = [], []
+        if first_epoch_lr_factor != 1.0:  # a schedule bug: the first epoch runs at a multiple
+            for g, base in zip(opt.param_groups, base_lrs, strict=True):
+                g["lr"] = base * (first_epoch_lr_factor if epoch == 0 else 1.0)
         lr = opt.param_groups[0]["lr"]
         for x, y in loader:
             opt.zero_grad()
@@ -211,6 +216,43 @@ def runs(seed: int = 0) -> dict[str, list[Row]]:
     out["lr_too_high.adam-explosion"] = fit(
         mlp(inputs=20, hidden=64, classes=1), r_tr, r_va, epochs=15, make_opt=adam(3.0), loss_fn=nn.MSELoss()
     )
+    out |= scale_free_runs(seed, tr, va, r_tr, r_va)
+    return out
+
+
+def dead_relu_mlp() -> nn.Module:
+    """Every hidden ReLU starts dead (bias -50): no gradient reaches the first layer, ever."""
+    model = mlp(depth=2)
+    with torch.no_grad():
+        model[0].bias.fill_(-50.0)
+    return model
+
+
+def scale_free_runs(seed: int, tr: TensorDataset, va: TensorDataset, r_tr: TensorDataset,
+                    r_va: TensorDataset) -> dict[str, list[Row]]:
+    """Issue 12's cases: runs whose loss goes to ~0, explodes only at the start, or never learns."""
+    fit = partial(train, seed=seed)
+    out = {}
+    torch.manual_seed(seed + 3)
+    # Train loss goes to ~0 while validation settles: converged, not a blow-up.
+    out["healthy.to-zero"] = fit(
+        mlp(hidden=256, depth=2), tr, va, epochs=40, make_opt=adam(1e-3),
+        schedule=lambda o: torch.optim.lr_scheduler.CosineAnnealingLR(o, 40),
+    )
+    out["healthy.to-zero-train-only"] = out["healthy.to-zero"]
+    torch.manual_seed(seed + 3)
+    # A first epoch at 300x the LR (a warmup bug), then a sane LR: the loss explodes, then falls.
+    out["lr_too_high.first-epoch"] = fit(
+        mlp(depth=2), tr, va, epochs=15, make_opt=sgd(0.01, 0.9), first_epoch_lr_factor=300.0,
+    )
+    torch.manual_seed(seed + 3)
+    # A schedule that grows the LR 1.5x per epoch: progress first, then the loss climbs back up.
+    out["lr_too_high.growing-lr"] = fit(
+        mlp(depth=2), tr, va, epochs=16, make_opt=adam(1e-3),
+        schedule=lambda o: torch.optim.lr_scheduler.LambdaLR(o, lambda e: 1.5 ** e),
+    )
+    torch.manual_seed(seed + 3)
+    out["not_learning.dead-relu"] = fit(dead_relu_mlp(), tr, va, epochs=15, make_opt=sgd(0.01, 0.9))
     return out
 
 
@@ -295,6 +337,7 @@ FORMATS = {
     "overfitting.moons": "keras.json",
 }
 DROP = {
+    "healthy.to-zero-train-only": ("val_loss", "val_acc"),
     "plateau.no-lr": ("lr",),
     "still_improving.train-only": ("val_loss", "val_acc"),
     "still_improving.no-lr": ("lr",),
@@ -332,11 +375,17 @@ def edge_cases(plateau: list[Row]) -> dict[str, str]:
 
 
 def main() -> None:
+    import sys
+
+    only = set(sys.argv[1:])  # names to (re)write; all when none given
     all_runs = runs()
     (HERE / "edge").mkdir(exist_ok=True)
     for name, text in edge_cases(all_runs["plateau"]).items():
-        (HERE / "edge" / name).write_text(text)
+        if not only:
+            (HERE / "edge" / name).write_text(text)
     for name, rows in all_runs.items():
+        if only and name not in only:
+            continue
         suffix = FORMATS.get(name, "csv")
         path = HERE / f"{name}.{suffix}"
         WRITERS[suffix](path, without(DROP.get(name, ()), rows))
