@@ -1,7 +1,10 @@
 """How a probe gets batches and turns one into a loss: the one documented hook.
 
 A batch may be anything your DataLoader yields. By default the probe understands
-`(inputs, targets)` (tuple or list), and dicts with "inputs"/"targets" (or "x"/"y") keys.
+`(inputs, targets)` (tuple or list), `(input_1, ..., input_k, targets)` for models with several
+inputs, dicts with "inputs"/"targets" (or "x"/"y") keys, and Hugging Face batches: a dict with
+`labels` (`input_ids`, `attention_mask`, ...) is passed as `model(**batch)` and the loss read from
+the output (`loss_fn(logits, labels)` when the model returns no loss).
 For anything else pass `compute_loss(model, batch, loss_fn) -> scalar tensor`.
 """
 
@@ -45,11 +48,33 @@ def default_compute_loss(model: nn.Module, batch: Any, loss_fn: Callable[..., to
     pair = split_batch(batch)
     if pair is not None:
         return loss_fn(model(pair[0]), pair[1])
+    if isinstance(batch, Mapping) and "labels" in batch:
+        return _hf_loss(model(**batch), batch["labels"], loss_fn)
+    if isinstance(batch, Sequence) and not isinstance(batch, str) and len(batch) > 2:
+        return loss_fn(model(*batch[:-1]), batch[-1])
     if isinstance(batch, Mapping):
-        raise ProbeError(f"dict batch with keys {sorted(batch)}: expected inputs/targets "
-                         "or x/y, or pass compute_loss")
+        raise ProbeError(f"dict batch with keys {sorted(batch)}: expected inputs/targets, x/y, "
+                         "or a Hugging Face batch with labels; or pass compute_loss")
     raise ProbeError(f"cannot read a batch of type {type(batch).__name__}: expected "
                      "(inputs, targets) or a dict, or pass compute_loss")
+
+
+def _hf_loss(output: Any, labels: Any, loss_fn: Callable[..., torch.Tensor] | None) -> torch.Tensor:
+    """The loss a Hugging Face model computed from `labels`, else loss_fn on its logits."""
+    loss = getattr(output, "loss", None)
+    if loss is None and isinstance(output, Mapping):
+        loss = output.get("loss")
+    if loss is not None:
+        return loss
+    logits = getattr(output, "logits", None)
+    if logits is None and isinstance(output, Mapping):
+        logits = output.get("logits")
+    if logits is None and isinstance(output, tuple | list) and output:
+        logits = output[0]
+    if logits is None or loss_fn is None:
+        raise ProbeError("the model got labels but returned neither a loss nor logits; pass compute_loss")
+    return loss_fn(logits.reshape(-1, logits.shape[-1]) if logits.dim() > 2 else logits, labels.reshape(-1)
+                   if logits.dim() > 2 else labels)
 
 
 def batch_size_of(batch: Any) -> int:
