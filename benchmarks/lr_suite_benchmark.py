@@ -22,7 +22,6 @@ import math
 import statistics
 import sys
 import warnings
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -32,27 +31,14 @@ import torch
 sys.path.insert(0, str(Path(__file__).parent))
 import lr_accuracy
 from lr_suite import SuiteTask, suite
+from lr_tasks import Task
 
 RESULTS = Path(__file__).parent / "results"
 REFERENCE = RESULTS / "lr_reference"
 
 
-@dataclass(frozen=True)
-class Case:
-    """A suite task with one optimizer, in the shape lr_accuracy's finders take."""
-
-    name: str
-    optimizer: str
-    make_model: Any
-    train: Any
-    valid: Any
-    loss: Any
-    batch_size: int
-    profile: dict
-    tags: tuple[str, ...]
-
-
-def cases(optimizers: list[str]) -> list[tuple[Case, dict]]:
+def cases(optimizers: list[str]) -> list[tuple[Task, tuple[str, ...], dict]]:
+    """(task with one optimizer, in lr_accuracy's shape; its tags; its reference) per file found."""
     out = []
     for task in suite():
         for opt in optimizers:
@@ -60,13 +46,13 @@ def cases(optimizers: list[str]) -> list[tuple[Case, dict]]:
             if not path.exists():
                 continue
             ref = json.loads(path.read_text())
-            out.append((_case(task, opt), ref))
+            out.append((_task(task, opt), task.tags, ref))
     return out
 
 
-def _case(task: SuiteTask, optimizer: str) -> Case:
-    return Case(task.name, optimizer, task.make_model, task.train, task.valid, task.loss, task.batch_size,
-                {**task.profile, "optimizer": optimizer}, task.tags)
+def _task(task: SuiteTask, optimizer: str) -> Task:
+    return Task(task.name, optimizer, task.make_model, task.train, task.valid, task.loss, task.batch_size,
+                task.epochs, {**task.profile, "optimizer": optimizer})
 
 
 def score(ref: dict, lr: float | None) -> dict[str, float]:
@@ -99,7 +85,7 @@ def main() -> None:
     todo = cases(args.optimizers.split(","))
     methods = [m for m in args.methods.split(",") if m in lr_accuracy.METHODS]
     rows: list[dict[str, Any]] = []
-    for n, (case, ref) in enumerate(todo, 1):
+    for n, (case, tags, ref) in enumerate(todo, 1):
         for method in methods:
             for seed in range(args.seeds):
                 try:
@@ -108,7 +94,7 @@ def main() -> None:
                     print(f"  {case.name}/{case.optimizer} {method} seed {seed}: failed: "
                           f"{type(exc).__name__}: {exc}", file=sys.stderr)
                     lr = None
-                rows.append({"task": case.name, "optimizer": case.optimizer, "tags": list(case.tags),
+                rows.append({"task": case.name, "optimizer": case.optimizer, "tags": list(tags),
                              "method": method, "seed": seed, "lr": lr, "best_lr": ref["best_lr"],
                              **score(ref, lr)})
         print(f"[{n}/{len(todo)}] {case.name} / {case.optimizer}: best {ref['best_lr']:.3g}", file=sys.stderr)
