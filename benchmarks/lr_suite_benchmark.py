@@ -31,6 +31,7 @@ import torch
 sys.path.insert(0, str(Path(__file__).parent))
 import lr_accuracy
 from lr_suite import SuiteTask, suite
+
 from lr_tasks import Task
 
 RESULTS = Path(__file__).parent / "results"
