@@ -28,41 +28,53 @@ def probes_module() -> Any:
     return advisor_probes
 
 
-def run_lr(target: str, *, optimizer: str, seed: int, steps: int, start_lr: float, end_lr: float,
-           batch_size: int | None, progress: Callable[..., None] | None = None) -> LRRangeResult:
+def _target(target: str, device: str | None) -> Any:
+    """The target's (model, data, loss_fn), the model moved to `device` when one is named."""
     probes = probes_module()
     t = probes.load_target(target)
+    if device is not None:
+        probes.place_model(t.model, device)
+    return t
+
+
+def run_lr(target: str, *, optimizer: str, seed: int, steps: int, start_lr: float, end_lr: float,
+           batch_size: int | None, progress: Callable[..., None] | None = None,
+           device: str | None = None) -> LRRangeResult:
+    probes = probes_module()
+    t = _target(target, device)
     return probes.lr_range_test(t.model, t.data, t.loss_fn, optimizer=optimizer, seed=seed,
                                 steps=steps, start_lr=start_lr, end_lr=end_lr,
                                 batch_size=batch_size, progress=progress)
 
 
 def run_batch(target: str, *, optimizer: str, seed: int, memory: str | None, gpu: str | None,
-              effective_batch: int | None, progress: Callable[[str], None] | None = None) -> BatchProbeResult:
+              effective_batch: int | None, progress: Callable[[str], None] | None = None,
+              device: str | None = None) -> BatchProbeResult:
     probes = probes_module()
-    t = probes.load_target(target)
+    t = _target(target, device)
     return probes.batch_size_probe(t.model, t.data, t.loss_fn, optimizer=optimizer, seed=seed,
                                    memory=memory, gpu=gpu, effective_batch=effective_batch,
                                    progress=progress)
 
 
 def run_sanity(target: str, *, optimizer: str, lr: float, batch_size: int, checks: list[str] | None,
-               seed: int, progress: Callable[[str], None] | None = None) -> SanityResult:
-    probes = probes_module()
+               seed: int, progress: Callable[[str], None] | None = None,
+               device: str | None = None) -> SanityResult:
+    probes_module()
     from advisor_probes.sanity import CHECKS, sanity_checks
 
-    t = probes.load_target(target)
+    t = _target(target, device)
     return sanity_checks(t.model, t.data, t.loss_fn, optimizer=optimizer, lr=lr, batch_size=batch_size,
                          checks=checks or CHECKS, seed=seed, progress=progress)
 
 
 def run_scaling(target: str, *, fractions: list[float], optimizer: str, lr: float, batch_size: int,
-                epochs: int, seed: int,
-                progress: Callable[[int, int, str], None] | None = None) -> DataScalingResult:
-    probes = probes_module()
+                epochs: int, seed: int, progress: Callable[[int, int, str], None] | None = None,
+                device: str | None = None) -> DataScalingResult:
+    probes_module()
     from advisor_probes.data_scaling import data_scaling_probe
 
-    t = probes.load_target(target)
+    t = _target(target, device)
     return data_scaling_probe(t.model, t.data, t.loss_fn, fractions=fractions, optimizer=optimizer, lr=lr,
                               batch_size=batch_size, epochs=epochs, seed=seed, progress=progress)
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+import torch
 from torch import nn
 
 from advisor.errors import ProbeError
@@ -43,3 +44,16 @@ def load_target(spec: str) -> ProbeTarget:
     if not callable(loss_fn):
         raise ProbeError(f"target {spec!r}: the third item (the loss) must be callable")
     return ProbeTarget(spec, model, data, loss_fn)
+
+
+def place_model(model: nn.Module, device: str) -> None:
+    """Move the model to `device` ("cpu", "cuda", "cuda:1", "mps"); a clear error when it cannot."""
+    try:
+        where = torch.device(device)
+    except (RuntimeError, ValueError) as exc:
+        raise ProbeError(f"unknown device {device!r}: {exc}") from None
+    if where.type == "cuda" and not torch.cuda.is_available():
+        raise ProbeError(f"device {device!r} asked for, but CUDA is not available on this machine")
+    if where.type == "mps" and not torch.backends.mps.is_available():
+        raise ProbeError(f"device {device!r} asked for, but MPS is not available on this machine")
+    model.to(where)

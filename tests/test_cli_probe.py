@@ -63,3 +63,15 @@ def test_recommend_probe_errors(cli) -> None:
     assert "needs --target" in cli("recommend", example, "--probe", "lr").err
     assert "unknown probe(s) speed" in cli("recommend", example, "-t", "digits-mlp", "--probe", "speed").err
     assert "without --probe" in cli("recommend", example, "-t", "digits-mlp").err
+
+
+def test_probe_device_option(cli) -> None:
+    ok = cli("probe", "lr", "--target", "digits-mlp", "--steps", "20", "--device", "cpu", "-f", "json")
+    assert ok.code == 0 and '"status"' in ok.out
+    bad = cli("probe", "batch", "--target", "digits-mlp", "--device", "tpu9")
+    assert bad.code == 2 and "unknown device 'tpu9'" in bad.err and "Traceback" not in bad.err
+    import torch
+
+    if not torch.cuda.is_available():
+        missing = cli("probe", "sanity", "--target", "digits-mlp", "--device", "cuda")
+        assert missing.code == 2 and "CUDA is not available" in missing.err

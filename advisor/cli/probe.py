@@ -25,6 +25,8 @@ TARGET = typer.Option(..., "--target", "-t", help="package.module:function, file
 SEED = typer.Option(0, "--seed", help="Same seed, same result.")
 OPTIMIZER = typer.Option("adam", "--optimizer", help="Canonical optimizer name.")
 PLOT = typer.Option(None, "--plot", dir_okay=False, help="Write a PNG plot here.")
+DEVICE = typer.Option(None, "--device", help="Move the model here first: cpu, cuda, cuda:1, mps "
+                      "(default: where the target put it).")
 
 
 @app.command("lr")
@@ -37,6 +39,7 @@ def lr(
     batch_size: int | None = typer.Option(None, "--batch-size", min=1,
                                           help="Batch size when the target returns a Dataset."),
     seed: int = SEED,
+    device: str | None = DEVICE,
     fmt: Format = FORMAT,
     plot: Path | None = PLOT,
 ) -> None:
@@ -44,7 +47,7 @@ def lr(
     terminal = Terminal()
     with terminal.progress("LR range test", total=steps) as advance:
         result = run_lr(target, optimizer=optimizer, seed=seed, steps=steps, start_lr=start_lr,
-                        end_lr=end_lr, batch_size=batch_size,
+                        end_lr=end_lr, batch_size=batch_size, device=device,
                         progress=lambda i, n, lr_, loss: advance(i, f"lr {lr_:.2g} loss {loss:.4g}"))
     _show(terminal, fmt, result, terminal.lr_result, plot, "plot_lr")
 
@@ -58,6 +61,7 @@ def batch(
     effective_batch: int | None = typer.Option(
         None, "--effective-batch", min=1, help="Keep this effective batch via gradient accumulation."),
     seed: int = SEED,
+    device: str | None = DEVICE,
     fmt: Format = FORMAT,
     plot: Path | None = PLOT,
 ) -> None:
@@ -65,7 +69,8 @@ def batch(
     terminal = Terminal()
     with terminal.progress("batch-size probe", total=None) as advance:
         result = run_batch(target, optimizer=optimizer, seed=seed, memory=memory, gpu=gpu,
-                           effective_batch=effective_batch, progress=lambda msg: advance(None, msg))
+                           effective_batch=effective_batch, device=device,
+                           progress=lambda msg: advance(None, msg))
     _show(terminal, fmt, result, terminal.batch_result, plot, "plot_memory")
 
 
@@ -79,6 +84,7 @@ def sanity(
         None, "--checks", help="Comma-separated subset of: init_loss, overfit_batch, zero_input, "
         "update_ratio, gradient_isolation."),
     seed: int = SEED,
+    device: str | None = DEVICE,
     fmt: Format = FORMAT,
 ) -> None:
     """Sanity checks of the recipe: init loss, overfit one batch, zero-input baseline, update
@@ -87,7 +93,7 @@ def sanity(
     names = [c.strip() for c in checks.split(",") if c.strip()] if checks else None
     with terminal.progress("sanity checks", total=None) as advance:
         result = run_sanity(target, optimizer=optimizer, lr=lr, batch_size=batch_size, checks=names,
-                            seed=seed, progress=lambda name: advance(None, name))
+                            seed=seed, device=device, progress=lambda name: advance(None, name))
     title = f"{target} (sanity checks)"
     _show(terminal, fmt, result, lambda r: terminal.diagnosis(diagnose(sanity=r), title))
 
@@ -102,6 +108,7 @@ def data_scaling(
     batch_size: int = typer.Option(32, "--batch-size", min=1),
     epochs: int = typer.Option(30, "--epochs", min=1, help="Epochs per fraction (best validation kept)."),
     seed: int = SEED,
+    device: str | None = DEVICE,
     fmt: Format = FORMAT,
     plot: Path | None = PLOT,
 ) -> None:
@@ -113,7 +120,8 @@ def data_scaling(
         raise ProbeError(f"--fractions must be comma-separated numbers, got {fractions!r}") from None
     with terminal.progress("data scaling", total=len(values)) as advance:
         result = run_scaling(target, fractions=values, optimizer=optimizer, lr=lr, batch_size=batch_size,
-                             epochs=epochs, seed=seed, progress=lambda i, n, msg: advance(i, msg))
+                             epochs=epochs, seed=seed, device=device,
+                             progress=lambda i, n, msg: advance(i, msg))
     title = f"{target} (data scaling)"
     render = lambda r: terminal.diagnosis(diagnose(scaling=r), title)  # noqa: E731
     _show(terminal, fmt, result, render, plot, "plot_scaling")
