@@ -64,8 +64,9 @@ def sweep(task_ids: list[int], seeds: int) -> dict[int, np.ndarray]:
     return {i: np.where(np.isfinite(c), c, np.inf).mean(axis=1) for i, c in curves.items()}
 
 
-def score(curve: np.ndarray, lr: float | None) -> dict[str, float]:
-    logs = np.log10(GRID)
+def score(curve: np.ndarray, lr: float | None, grid: np.ndarray = GRID) -> dict[str, float]:
+    """Decades from the best LR and from the 5% band, and the loss regret, on `grid`'s curve."""
+    logs = np.log10(grid)
     best_i = int(np.argmin(curve))
     best = curve[best_i]
     band = logs[curve <= best * 1.05]

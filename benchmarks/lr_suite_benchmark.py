@@ -57,21 +57,10 @@ def _task(task: SuiteTask, optimizer: str) -> Task:
 
 
 def score(ref: dict, lr: float | None) -> dict[str, float]:
-    lrs = np.log10(np.array(ref["lrs"], dtype=float))
+    """lr_accuracy's scores on the reference's own grid and mean final validation loss."""
     curve = np.array([statistics.fmean(v) if all(math.isfinite(x) for x in v) else math.inf
                       for v in ref["val_loss_final"]])
-    best_i = int(np.argmin(curve))
-    best = float(curve[best_i])
-    band = lrs[curve <= best * 1.05]
-    if lr is None or not math.isfinite(lr) or lr <= 0:
-        return {"decades": math.inf, "band_decades": math.inf, "regret": math.inf}
-    x = math.log10(lr)
-    finite = np.where(np.isfinite(curve), curve, np.nanmax(np.where(np.isfinite(curve), curve, np.nan)) * 10)
-    at = float(np.interp(x, lrs, finite, left=finite[0], right=finite[-1]))
-    inside = band.min() <= x <= band.max()
-    band_dist = 0.0 if inside else float(min(abs(x - band.min()), abs(x - band.max())))
-    return {"decades": abs(x - lrs[best_i]), "band_decades": band_dist,
-            "regret": (at - best) / best if best > 0 else 0.0}
+    return lr_accuracy.score(curve, lr, np.array(ref["lrs"], dtype=float))
 
 
 def main() -> None:

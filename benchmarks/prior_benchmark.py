@@ -28,7 +28,6 @@ import gzip
 import math
 import statistics
 import sys
-import tempfile
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -45,6 +44,7 @@ from tuning_tables import (
     nearest,
     percentile,
     read_long_csv,
+    read_rows,
     snap,
 )
 
@@ -191,21 +191,13 @@ def spec_cases(spec_path: Path) -> list[Case]:
     text = {c.name: c.codes for c in columns if c.values is not None}
     csv_path = spec_path.parent / spec["csv"]
     opener = gzip.open if csv_path.suffix == ".gz" else open
-    with opener(csv_path, "rt", newline="") as fh, tempfile.NamedTemporaryFile(
-            "w", suffix=".csv", newline="", delete=False) as out:
-        reader = csv.DictReader(fh)
-        writer = csv.DictWriter(out, fieldnames=[*(reader.fieldnames or []), "__all__"])
-        writer.writeheader()
-        for row in reader:  # text columns become codes; rows with a value the spec does not map are left out
-            if all(row[col] in codes for col, codes in text.items()):
-                coded = {col: codes[row[col]] for col, codes in text.items()}
-                writer.writerow({**row, **coded, "__all__": ""})
-    try:
-        tables = read_long_csv(Path(out.name), task_column=spec.get("task_column") or "__all__",
-                               params=tuple(c.name for c in columns), score=spec["score"]["column"],
-                               higher_is_better=spec["score"].get("higher_is_better", True))
-    finally:
-        Path(out.name).unlink()
+    with opener(csv_path, "rt", newline="") as fh:
+        # text columns become codes; rows with a value the spec does not map are left out
+        coded = ({**row, **{col: codes[row[col]] for col, codes in text.items()}}
+                 for row in csv.DictReader(fh) if all(row[col] in codes for col, codes in text.items()))
+        tables = read_rows(coded, task_column=spec.get("task_column"),
+                           params=tuple(c.name for c in columns), score=spec["score"]["column"],
+                           higher_is_better=spec["score"].get("higher_is_better", True))
     return [Case(spec.get("group", "external tables (out of sample)"),
                  TuningTable(f"{spec.get('name', spec_path.stem)}{'' if task == '' else ':' + task}",
                              t.params, t.settings, t.score),

@@ -16,6 +16,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -59,16 +60,23 @@ def read_long_csv(path: Path, *, task_column: str, params: Sequence[str], score:
                   higher_is_better: bool = True, scale: float = 1.0) -> dict[str, TuningTable]:
     """One table per task from a long CSV (gzip allowed); architecture and seed columns averaged."""
     opener = gzip.open if path.suffix == ".gz" else open
-    sums: dict[str, dict[tuple[float, ...], list[float]]] = defaultdict(lambda: defaultdict(lambda: [0.0, 0]))
     with opener(path, "rt", newline="") as fh:
-        for row in csv.DictReader(fh):
-            value = float(row[score])
-            if not math.isfinite(value):
-                continue
-            key = tuple(float(row[p]) for p in params)
-            cell = sums[row[task_column]][key]
-            cell[0] += value
-            cell[1] += 1
+        return read_rows(csv.DictReader(fh), task_column=task_column, params=params, score=score,
+                         higher_is_better=higher_is_better, scale=scale)
+
+
+def read_rows(rows: Iterable[Mapping[str, Any]], *, task_column: str | None, params: Sequence[str],
+              score: str, higher_is_better: bool = True, scale: float = 1.0) -> dict[str, TuningTable]:
+    """read_long_csv on rows already read (one table named "" when there is no task column)."""
+    sums: dict[str, dict[tuple[float, ...], list[float]]] = defaultdict(lambda: defaultdict(lambda: [0.0, 0]))
+    for row in rows:
+        value = float(row[score])
+        if not math.isfinite(value):
+            continue
+        key = tuple(float(row[p]) for p in params)
+        cell = sums[str(row[task_column]) if task_column else ""][key]
+        cell[0] += value
+        cell[1] += 1
     sign = 1.0 if higher_is_better else -1.0
     tables = {}
     for task, cells in sums.items():
@@ -112,40 +120,6 @@ def expected_best_of(scores: np.ndarray, k: int) -> float:
     cdf = (np.arange(1, n + 1) / n) ** k
     prev = np.concatenate([[0.0], cdf[:-1]])
     return float(np.sum(s * (cdf - prev)))
-
-
-@dataclass(frozen=True)
-class Space:
-    """A search space over a table's parameters: searched ones as [low, high] or a choice set,
-    the rest fixed at a value (snapped to the grid)."""
-
-    ranges: Mapping[str, tuple[float, float]]
-    choices: Mapping[str, tuple[float, ...]]
-    fixed: Mapping[str, float]
-
-    def mask(self, table: TuningTable) -> np.ndarray:
-        mask = np.ones(len(table.score), dtype=bool)
-        grid = table.grid
-        for i, p in enumerate(table.params):
-            col = table.settings[:, i]
-            if p in self.ranges:
-                allowed = _inside_range(grid[p], self.ranges[p], p)
-            elif p in self.choices:
-                allowed = {nearest(grid[p], c, p) for c in self.choices[p]}
-            else:
-                allowed = {nearest(grid[p], self.fixed[p], p)}
-            mask &= np.isin(col, list(allowed))
-        return mask
-
-
-def _inside_range(values: np.ndarray, bounds: tuple[float, float], param: str) -> set[float]:
-    """Grid values inside [low, high] (1% slack for rounding); 0 counts as inside a log range whose
-    low end stands in for it (<= 1e-5 for weight decay)."""
-    low, high = bounds
-    inside = {float(v) for v in values if low * 0.99 <= v <= high * 1.01}
-    if param in LOG_PARAMS and param != "learning_rate" and low <= 1e-5 and 0.0 in values:
-        inside.add(0.0)
-    return inside or {nearest(values, math.sqrt(low * high) if low > 0 else (low + high) / 2, param)}
 
 
 def importance(table: TuningTable) -> dict[str, float]:

@@ -154,7 +154,8 @@ def recommend_batch(memory_max: int, train_samples: int) -> int:
 
 def search_by_doubling(measure: Callable[[int], float], start: int = 1,
                        limit: int = 1 << 24) -> tuple[int, list[tuple[int, float]]]:
-    """The classic search: double until a step fails, then bisect. Returns (max, measurements)."""
+    """The classic search: double until a step fails, then bisect; never a size above `limit`.
+    Returns (max, measurements)."""
     points: list[tuple[int, float]] = []
     good, size = 0, start
     while size <= limit:
@@ -163,7 +164,13 @@ def search_by_doubling(measure: Callable[[int], float], start: int = 1,
         if math.isinf(peak):
             break
         good, size = size, size * 2
-    bad = size
+    # Past the limit without a failure, limit + 1 is the (exclusive) upper end of the search.
+    return _bisect(measure, good, min(size, limit + 1), points)
+
+
+def _bisect(measure: Callable[[int], float], good: int, bad: int,
+            points: list[tuple[int, float]]) -> tuple[int, list[tuple[int, float]]]:
+    """The largest size in [good, bad) that fits, `good` fitting and `bad` not (or out of bounds)."""
     while bad - good > 1 and good >= 1:
         mid = (good + bad) // 2
         peak = measure(mid)
@@ -293,25 +300,8 @@ def _fit(stepper: _Stepper, b1: int, b2: int, resident: int,
 
 def _search(measure: Callable[[int], float], good: int, bad: int | None,
             limit: int) -> tuple[int, list[tuple[int, float]]]:
-    """Bisect between a size known to fit and one known not to; double first when none fails yet
-    (never past `limit`, the training set: a batch that fits it is all the data can use)."""
+    """Bisect between a size known to fit and one known not to; double first when none fails yet.
+    Never past `limit`, the training set: a batch that holds all of it is all the data can use."""
     if bad is None:
-        found, points = search_by_doubling(measure, start=max(1, min(good, limit)), limit=limit)
-        if found * 2 > limit and all(not math.isinf(p) for _, p in points) and found < limit:
-            peak = measure(limit)
-            points.append((limit, peak))
-            found = limit if not math.isinf(peak) else found
-        return found, points
-    points: list[tuple[int, float]] = []
-    if bad > limit:
-        peak = measure(limit)
-        points.append((limit, peak))
-        if not math.isinf(peak):
-            return limit, points
-        bad = limit
-    while bad - good > 1:
-        mid = (good + bad) // 2
-        peak = measure(mid)
-        points.append((mid, peak))
-        good, bad = (mid, bad) if not math.isinf(peak) else (good, mid)
-    return good, points
+        return search_by_doubling(measure, start=max(1, min(good, limit)), limit=limit)
+    return _bisect(measure, good, min(bad, limit + 1), [])

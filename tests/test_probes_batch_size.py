@@ -144,3 +144,15 @@ def test_an_unasked_huge_cpu_step_is_predicted_not_run(monkeypatch: pytest.Monke
     assert "was not run because no memory budget was given" in result.reason
     assert result.real_runs == 3 and max(p.batch_size for p in result.points) <= 64  # only the traces
     assert result.predicted_max_batch == 2000 and result.recommended_batch == 128
+
+
+def test_the_fallback_search_never_measures_above_the_data() -> None:
+    seen: list[int] = []
+
+    def fits_below_5000(size: int) -> float:
+        seen.append(size)
+        return 1.0 if size < 5000 else float("inf")
+
+    assert search_by_doubling(fits_below_5000, limit=1797)[0] == 1797 and max(seen) <= 1797
+    seen.clear()
+    assert search_by_doubling(fits_below_5000, limit=10**6)[0] == 4999
