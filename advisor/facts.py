@@ -142,6 +142,8 @@ _SPECS = (
     FactSpec("lr_min_loss", "float", "LR at the smoothed loss minimum"),
     FactSpec("lr_diverge", "float", "LR where the range test diverged"),
     FactSpec("lr_confidence", "enum", "agreement of the LR pickers", ("high", "medium", "low")),
+    FactSpec("lr_probe_mode", "enum", "quick: the ramp alone; thorough: short real runs decided",
+             ("quick", "thorough")),
     FactSpec("batch_probed", "bool", "a batch-size memory probe ran"),
     FactSpec("batch_probe_status", "enum", "batch probe outcome",
              ("ok", "exceeds_budget_at_1", "failed")),
@@ -306,7 +308,8 @@ def _probe_facts(probes: ProbeResults) -> dict[str, FactValue | None]:
     if lr is not None:
         facts |= {"lr_probe_status": lr.status, "lr_suggested": lr.suggested_lr,
                   "lr_low": lr.lr_low, "lr_high": lr.lr_high, "lr_min_loss": lr.min_loss_lr,
-                  "lr_diverge": lr.diverged_at_lr, "lr_confidence": lr.confidence}
+                  "lr_diverge": lr.diverged_at_lr, "lr_confidence": lr.confidence,
+                  "lr_probe_mode": lr.mode}
     if batch is not None:
         facts |= {"batch_probe_status": batch.status, "batch_probe_max": batch.predicted_max_batch}
         if batch.status == "ok" and batch.predicted_max_batch:

@@ -11,6 +11,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 LRStatus = Literal["ok", "no_clear_minimum", "diverged", "failed"]
+LRMode = Literal["quick", "thorough"]
 BatchStatus = Literal["ok", "exceeds_budget_at_1", "failed"]
 Confidence = Literal["high", "medium", "low"]
 
@@ -24,6 +25,15 @@ class LRPick(_Frozen):
 
     method: str
     lr: float
+
+
+class LRTrial(_Frozen):
+    """One short real training run of the thorough LR search, scored on held-out batches."""
+
+    lr: float
+    steps: int = Field(description="Optimizer steps this candidate had run when scored.")
+    rung: int = Field(description="Successive-halving round (0 = every candidate).")
+    heldout_loss: float | None = Field(default=None, description="Mean held-out loss; None once diverged.")
 
 
 class LRRangeResult(_Frozen):
@@ -43,6 +53,17 @@ class LRRangeResult(_Frozen):
     smoothed: tuple[float, ...] = ()
     seed: int = 0
     state_restored: bool = True
+    # quick: the ramp alone (<= 100 steps); thorough: the ramp brackets, short real runs decide.
+    mode: LRMode = "quick"
+    trials: tuple[LRTrial, ...] = ()
+    cost_steps: int = Field(default=0, description="Optimizer steps the probe took, ramp and runs.")
+    run_steps: int | None = Field(default=None, description="Optimizer steps of one training run, if known.")
+    heldout_samples: int | None = None
+
+    @property
+    def cost_share(self) -> float | None:
+        """The probe's cost as a share of one training run, when the run's length is known."""
+        return None if not self.run_steps else self.cost_steps / self.run_steps
 
 
 class BatchPoint(_Frozen):

@@ -101,9 +101,13 @@ def ours_probe_only(task: Task, seed: int) -> float | None:
 
 def ours(task: Task, seed: int) -> float | None:
     """The advisor's learning rate: the probe's curve read together with the profile's rules."""
+    return recommended_lr(task, _probe(task, seed))
+
+
+def recommended_lr(task: Task, probe) -> float | None:
     from advisor import ProbeResults, parse_profile, recommend
 
-    rec = recommend(parse_profile(task.profile), ProbeResults(lr_range=_probe(task, seed)))
+    rec = recommend(parse_profile(task.profile), ProbeResults(lr_range=probe))
     return rec.config["learning_rate"]
 
 

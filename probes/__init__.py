@@ -12,6 +12,7 @@ from advisor.probe_results import BatchProbeResult, LRRangeResult, ProbeResults
 
 from .batch_size import batch_size_probe, search_by_doubling
 from .lr_range import lr_range_test
+from .lr_search import lr_search
 from .state import preserved_state
 from .targets import ProbeTarget, load_target, place_model
 
@@ -23,6 +24,7 @@ __all__ = [
     "batch_size_probe",
     "load_target",
     "lr_range_test",
+    "lr_search",
     "place_model",
     "preserved_state",
     "search_by_doubling",

@@ -22,7 +22,7 @@ from .state import preserved_state
 Progress = Callable[[int, int, float, float], None]
 
 
-def _device_of(model: nn.Module) -> torch.device:
+def device_of(model: nn.Module) -> torch.device:
     for p in model.parameters():
         return p.device
     return torch.device("cpu")
@@ -46,12 +46,14 @@ def lr_range_test(
     seed: int = 0,
     compute_loss: ComputeLoss | None = None,
     progress: Progress | None = None,
+    run_steps: int | None = None,
 ) -> LRRangeResult:
     """Ramp the LR from `start_lr` to `end_lr` over `steps` optimizer steps and read the curve.
 
     Everything touched (parameters, buffers, optimizer/scheduler/scaler state, RNGs) is restored
     afterwards. `optimizer` is a canonical name or your own optimizer (its LR is driven directly;
-    an attached `scheduler` is not stepped and is restored).
+    an attached `scheduler` is not stepped and is restored). `run_steps`, the optimizer steps of
+    one training run, only lets the result state its cost as a share of a run.
     """
     if not 0 < start_lr < end_lr:
         raise ProbeError(f"0 < start_lr < end_lr must hold, but got start_lr={start_lr}, end_lr={end_lr}")
@@ -61,7 +63,7 @@ def lr_range_test(
         raise ProbeError(f"accumulation_steps must be >= 1, got {accumulation_steps}")
     if not isinstance(model, nn.Module):
         raise ProbeError(f"model must be a torch.nn.Module, got {type(model).__name__}")
-    device = _device_of(model)
+    device = device_of(model)
     use_amp = amp and device.type == "cuda"
     compute = compute_loss or default_compute_loss
     lrs = np.geomspace(start_lr, end_lr, steps)
@@ -81,7 +83,7 @@ def lr_range_test(
         for i, lr in enumerate(lrs):
             for group in opt.param_groups:
                 group["lr"] = float(lr)
-            loss_value = _step(model, opt, batches, loss_fn, compute, device, accumulation_steps,
+            loss_value = train_step(model, opt, batches, loss_fn, compute, device, accumulation_steps,
                                use_amp, own_scaler)
             losses.append(loss_value)
             if progress is not None:
@@ -115,6 +117,8 @@ def lr_range_test(
         min_loss_lr=reading.min_loss_lr,
         picks=tuple(LRPick(method=k, lr=v) for k, v in reading.picks.items()),
         steps_run=len(losses),
+        cost_steps=len(losses),
+        run_steps=run_steps,
         lrs=tuple(float(v) for v in lrs[: len(losses)]),
         losses=tuple(v if math.isfinite(v) else float("nan") for v in losses),
         smoothed=tuple(float(v) for v in reading.smoothed),
@@ -123,9 +127,10 @@ def lr_range_test(
     )
 
 
-def _step(model: nn.Module, opt: torch.optim.Optimizer, batches: Iterable[Any],
+def train_step(model: nn.Module, opt: torch.optim.Optimizer, batches: Iterable[Any],
           loss_fn: Callable[..., torch.Tensor], compute: ComputeLoss, device: torch.device,
           accumulation: int, use_amp: bool, scaler: Any) -> float:
+    """One optimizer step over `accumulation` batches; the mean loss (not finite: no step taken)."""
     opt.zero_grad(set_to_none=True)
     total = 0.0
     iterator = iter(batches)

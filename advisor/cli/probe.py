@@ -38,16 +38,23 @@ def lr(
     end_lr: float = typer.Option(10.0, "--end-lr", help="Last LR of the ramp."),
     batch_size: int | None = typer.Option(None, "--batch-size", min=1,
                                           help="Batch size when the target returns a Dataset."),
+    mode: str = typer.Option("quick", "--mode", help="quick: the ramp alone (--steps steps); thorough: "
+                             "the ramp, then short real runs ranked by held-out loss."),
+    run_steps: int | None = typer.Option(
+        None, "--run-steps", min=1, help="Optimizer steps of one training run: the thorough search takes "
+        "20% of it (500 steps when not given) and moves its answer to the run's length."),
     seed: int = SEED,
     device: str | None = DEVICE,
     fmt: Format = FORMAT,
     plot: Path | None = PLOT,
 ) -> None:
     """LR range test: a suggested learning rate, a range and a confidence."""
+    if mode not in ("quick", "thorough"):
+        raise ProbeError(f"--mode must be quick or thorough, got {mode!r}")
     terminal = Terminal()
-    with terminal.progress("LR range test", total=steps) as advance:
+    with terminal.progress(f"LR probe ({mode})", total=steps if mode == "quick" else None) as advance:
         result = run_lr(target, optimizer=optimizer, seed=seed, steps=steps, start_lr=start_lr,
-                        end_lr=end_lr, batch_size=batch_size, device=device,
+                        end_lr=end_lr, batch_size=batch_size, device=device, mode=mode, run_steps=run_steps,
                         progress=lambda i, n, lr_, loss: advance(i, f"lr {lr_:.2g} loss {loss:.4g}"))
     _show(terminal, fmt, result, terminal.lr_result, plot, "plot_lr")
 

@@ -69,7 +69,8 @@ class Terminal:
 
     def lr_result(self, r: LRRangeResult) -> None:
         style = "green" if r.status == "ok" else "yellow"
-        self.out.print(Text(f"LR range test ({r.optimizer}, {r.steps_run} steps, seed {r.seed}): ",
+        what = "LR range test" if r.mode == "quick" else "LR search (ramp + short runs)"
+        self.out.print(Text(f"{what} ({r.optimizer}, {r.cost_steps} steps, seed {r.seed}): ",
                             style="bold") + Text(r.status, style=style))
         if r.reason:
             self.out.print(Text(r.reason, style=style))
@@ -80,6 +81,10 @@ class Terminal:
                  f"[{r.lr_low:.3g}, {r.lr_high:.3g}]"), ("confidence", r.confidence),
                 ("loss minimum at lr", r.min_loss_lr), ("diverged at lr", r.diverged_at_lr)]
         rows += [(f"pick: {p.method}", p.lr) for p in r.picks]
+        rows += [(f"run at lr {t.lr:.3g}, {t.steps} steps", "diverged" if t.heldout_loss is None
+                  else f"held-out loss {t.heldout_loss:.4g}") for t in r.trials]
+        if r.cost_share is not None:
+            rows += [("cost", f"{r.cost_steps} optimizer steps, {r.cost_share:.0%} of one run")]
         rows += [("state restored", "yes, bit for bit" if r.state_restored else "NO")]
         for name, value in rows:
             if value is not None:
