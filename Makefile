@@ -57,7 +57,7 @@ bench-deps: $(STAMP)
 
 bench-probes: bench-deps
 	$(BIN)/python benchmarks/batch_probe.py
-	$(BIN)/python benchmarks/lr_accuracy.py
+	$(BIN)/python benchmarks/lr_suite_benchmark.py --seeds 1 | tee benchmarks/results/lr_suite_benchmark.txt
 
 # HTTP load test with wrk (Debian's package; installed here when missing and we may).
 bench-load: $(STAMP)

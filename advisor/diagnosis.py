@@ -16,7 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from .curve_features import CurveFeatures, curve_features
 from .engine import infer
 from .errors import AdvisorError, FieldProblem, HistoryError
-from .facts import FACTS, SANITY_CHECKS, FactValue, profile_facts
+from .facts import FACTS, FactValue, profile_facts, sanity_facts, scaling_facts
 from .history import History, parse_history_json
 from .knowledge import TEMPLATE_FIELD, KnowledgeBase, default_knowledge_base
 from .probe_results import DataScalingResult, SanityResult
@@ -144,9 +144,9 @@ def diagnosis_facts(
         ):
             facts["curve_train_vs_chance"] = round(features.train_end / math.log(classes), 4)
     if sanity is not None:
-        facts |= _sanity_facts(sanity)
+        facts |= sanity_facts(sanity)
     if scaling is not None:
-        facts |= _scaling_facts(scaling)
+        facts |= scaling_facts(scaling)
     return facts, features
 
 
@@ -248,38 +248,3 @@ def render(template: str, facts: dict[str, FactValue]) -> str:
             return str(value)
 
     return TEMPLATE_FIELD.sub(one, template)
-
-
-def _sanity_facts(result: SanityResult) -> dict[str, FactValue]:
-    facts: dict[str, FactValue] = {"sanity_ran": True}
-    for name in SANITY_CHECKS:
-        check = result.check(name)
-        facts[f"sanity_{name}"] = check.status if check else "skipped"
-    numbers = {
-        "sanity_init_loss_ratio": ("init_loss", "ratio"),
-        "sanity_overfit_ratio": ("overfit_batch", "final_ratio"),
-        "sanity_update_ratio_median": ("update_ratio", "median"),
-        "sanity_frozen_fraction": ("update_ratio", "frozen_fraction"),
-        "sanity_zero_input_margin": ("zero_input", "margin"),
-    }
-    for fact, (check_name, key) in numbers.items():
-        check = result.check(check_name)
-        value = check.measured.get(key) if check else None
-        if isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value):
-            facts[fact] = float(value)
-    return facts
-
-
-def _scaling_facts(result: DataScalingResult) -> dict[str, FactValue]:
-    facts: dict[str, FactValue] = {"scaling_ran": True, "scaling_status": result.status}
-    if result.status != "ok":
-        return facts
-    values = {
-        "scaling_exponent": result.exponent,
-        "scaling_gain_2x": result.gain_2x,
-        "scaling_gain_4x": result.gain_4x,
-        "scaling_gap": result.gap,
-        "scaling_gain_2x_low": result.gain_2x_interval[0] if result.gain_2x_interval else None,
-    }
-    facts |= {k: float(v) for k, v in values.items() if v is not None and math.isfinite(v)}
-    return facts

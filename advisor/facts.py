@@ -3,10 +3,11 @@ them. A fact the profile leaves unknown stays absent, and a rule that mentions i
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import Literal, get_args
 
-from .probe_results import ProbeResults
+from .probe_results import DataScalingResult, ProbeResults, SanityResult
 from .profile import (
     Activation,
     Device,
@@ -315,4 +316,43 @@ def _probe_facts(probes: ProbeResults) -> dict[str, FactValue | None]:
         if batch.status == "ok" and batch.predicted_max_batch:
             # A measurement beats the profile's statement of what fits.
             facts["max_batch_size"] = batch.predicted_max_batch
+    if probes.sanity is not None:
+        facts |= sanity_facts(probes.sanity)
+    if probes.scaling is not None:
+        facts |= scaling_facts(probes.scaling)
+    return facts
+
+
+def sanity_facts(result: SanityResult) -> dict[str, FactValue]:
+    facts: dict[str, FactValue] = {"sanity_ran": True}
+    for name in SANITY_CHECKS:
+        check = result.check(name)
+        facts[f"sanity_{name}"] = check.status if check else "skipped"
+    numbers = {
+        "sanity_init_loss_ratio": ("init_loss", "ratio"),
+        "sanity_overfit_ratio": ("overfit_batch", "final_ratio"),
+        "sanity_update_ratio_median": ("update_ratio", "median"),
+        "sanity_frozen_fraction": ("update_ratio", "frozen_fraction"),
+        "sanity_zero_input_margin": ("zero_input", "margin"),
+    }
+    for fact, (check_name, key) in numbers.items():
+        check = result.check(check_name)
+        value = check.measured.get(key) if check else None
+        if isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value):
+            facts[fact] = float(value)
+    return facts
+
+
+def scaling_facts(result: DataScalingResult) -> dict[str, FactValue]:
+    facts: dict[str, FactValue] = {"scaling_ran": True, "scaling_status": result.status}
+    if result.status != "ok":
+        return facts
+    values = {
+        "scaling_exponent": result.exponent,
+        "scaling_gain_2x": result.gain_2x,
+        "scaling_gain_4x": result.gain_4x,
+        "scaling_gap": result.gap,
+        "scaling_gain_2x_low": result.gain_2x_interval[0] if result.gain_2x_interval else None,
+    }
+    facts |= {k: float(v) for k, v in values.items() if v is not None and math.isfinite(v)}
     return facts

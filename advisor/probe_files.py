@@ -22,8 +22,9 @@ from .yamlio import load_yaml
 _KINDS: tuple[tuple[str, str, type[BaseModel]], ...] = (
     ("suggested_lr", "lr_range", LRRangeResult),
     ("budget_bytes", "batch", BatchProbeResult),
+    ("checks", "sanity", SanityResult),
+    ("points", "scaling", DataScalingResult),
 )
-_NOT_USED = (("checks", SanityResult, "sanity checks"), ("points", DataScalingResult, "data scaling"))
 
 
 def load_probe_results(paths: Iterable[Path], measured: ProbeResults | None = None) -> ProbeResults:
@@ -49,7 +50,7 @@ def _read(path: Path) -> dict[str, BaseModel]:
     if not isinstance(data, dict):
         raise InputFileError(f"{path}: expected a probe result (a mapping), got {type(data).__name__}")
     try:
-        if {"lr_range", "batch"} & data.keys():
+        if {"lr_range", "batch", "sanity", "scaling"} & data.keys():
             whole = ProbeResults.model_validate(data)
             return {k: v for k, v in whole if v is not None}
         for key, name, model in _KINDS:
@@ -59,8 +60,5 @@ def _read(path: Path) -> dict[str, BaseModel]:
         first = exc.errors()[0]
         where = ".".join(str(p) for p in first["loc"]) or "(top level)"
         raise InputFileError(f"{path}: not a valid saved probe result: {where}: {first['msg']}") from None
-    for key, _model, what in _NOT_USED:
-        if key in data:
-            raise InputFileError(f"{path}: {what} results are read by the diagnosis, not by recommendations")
-    raise InputFileError(f"{path}: not a saved probe result (expected the output of the LR range test "
-                         "or the batch-size probe, in JSON or YAML)")
+    raise InputFileError(f"{path}: not a saved probe result (expected the output of `advisor probe lr`, "
+                         "`batch`, `sanity` or `data-scaling`, in JSON or YAML)")

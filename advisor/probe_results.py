@@ -103,13 +103,6 @@ class BatchProbeResult(_Frozen):
     state_restored: bool = True
 
 
-class ProbeResults(_Frozen):
-    """The probes that ran for one recommendation (each optional)."""
-
-    lr_range: LRRangeResult | None = None
-    batch: BatchProbeResult | None = None
-
-
 SanityName = Literal["init_loss", "overfit_batch", "zero_input", "update_ratio", "gradient_isolation"]
 CheckStatus = Literal["pass", "fail", "skipped"]
 
@@ -161,3 +154,12 @@ class DataScalingResult(_Frozen):
     gap: float | None = None  # (val - train) / val at the largest fraction (1 = train loss 0)
     seed: int = 0
     state_restored: bool = True
+
+
+class ProbeResults(_Frozen):
+    """The probes that ran for one recommendation (each optional)."""
+
+    lr_range: LRRangeResult | None = None
+    batch: BatchProbeResult | None = None
+    sanity: SanityResult | None = None
+    scaling: DataScalingResult | None = None

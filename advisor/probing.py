@@ -8,7 +8,7 @@ from typing import Any
 from .errors import MissingDependencyError
 from .probe_results import BatchProbeResult, DataScalingResult, LRRangeResult, ProbeResults, SanityResult
 
-PROBE_NAMES = ("lr", "batch")
+PROBE_NAMES = ("lr", "batch", "sanity", "data-scaling")
 # Built-in probe targets (torch-free names -> import specs): the CLI accepts them by name and
 # they are the server's default allow-list.
 BUILTIN_TARGETS = {
@@ -87,12 +87,22 @@ def run_probes(names: list[str], target: str, *, optimizer: str, seed: int,
                memory: str | None = None, gpu: str | None = None,
                lr_progress: Callable[..., None] | None = None,
                batch_progress: Callable[[str], None] | None = None) -> ProbeResults:
-    """The named probes on one target, as the ProbeResults `recommend` takes."""
-    lr = batch = None
+    """The named probes on one target, as the ProbeResults `recommend` takes.
+
+    The sanity checks and data scaling run at the LR the LR probe measured when it ran, else 1e-3.
+    """
+    lr = batch = sanity = scaling = None
     if "lr" in names:
         lr = run_lr(target, optimizer=optimizer, seed=seed, steps=100, start_lr=1e-6, end_lr=10.0,
                     batch_size=None, progress=lr_progress)
     if "batch" in names:
         batch = run_batch(target, optimizer=optimizer, seed=seed, memory=memory, gpu=gpu,
                           effective_batch=None, progress=batch_progress)
-    return ProbeResults(lr_range=lr, batch=batch)
+    rate = lr.suggested_lr if lr is not None and lr.suggested_lr else 1e-3
+    if "sanity" in names:
+        sanity = run_sanity(target, optimizer=optimizer, lr=rate, batch_size=16, checks=None, seed=seed,
+                            progress=batch_progress)
+    if "data-scaling" in names:
+        scaling = run_scaling(target, fractions=[0.1, 0.2, 0.4, 0.8], optimizer=optimizer, lr=rate,
+                              batch_size=32, epochs=30, seed=seed)
+    return ProbeResults(lr_range=lr, batch=batch, sanity=sanity, scaling=scaling)

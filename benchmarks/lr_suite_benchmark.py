@@ -35,7 +35,7 @@ sys.path.insert(0, str(Path(__file__).parent))
 import lr_accuracy
 from lr_suite import SuiteTask, suite
 
-from advisor_probes.lr_search import horizon_corrected, last_steps, lr_search
+from advisor_probes.lr_search import MIN_BUDGET, horizon_corrected, last_steps, lr_search
 from lr_tasks import Task
 
 EXPONENTS = np.round(np.arange(0.0, 1.01, 0.125), 3)  # the horizon exponents leave-one-task-out tries
@@ -73,11 +73,16 @@ def run_steps(case: Task) -> int:
     return math.ceil(len(case.train) / case.batch_size) * case.epochs
 
 
+THOROUGH_SHARE = [None]  # --thorough-share: a budget above the default 20% of a run, to study the search
+
+
 def thorough(case: Task, seed: int) -> Any:
-    """The two-stage probe at its default budget (20% of the task's run)."""
+    """The two-stage probe at its default budget (20% of the task's run) or --thorough-share."""
     torch.manual_seed(seed)
+    share = THOROUGH_SHARE[0]
+    budget = None if share is None else max(MIN_BUDGET, int(share * run_steps(case)))
     return lr_search(case.make_model(), case.train, case.loss, optimizer=case.optimizer,
-                     run_steps=run_steps(case), batch_size=case.batch_size, seed=seed)
+                     run_steps=run_steps(case), budget_steps=budget, batch_size=case.batch_size, seed=seed)
 
 
 def loto_thorough(rows: list[dict[str, Any]], refs: dict[tuple[str, str], dict]) -> None:
@@ -86,7 +91,7 @@ def loto_thorough(rows: list[dict[str, Any]], refs: dict[tuple[str, str], dict])
 
     def lr_at(r: dict[str, Any], exponent: float) -> float | None:
         if r["winner"] is None:
-            return None
+            return r.get("fallback_lr")
         return min(horizon_corrected(r["winner"], r["winner_steps"], r["run_steps"], exponent),
                    r["diverged_at_lr"] or math.inf)
 
@@ -103,7 +108,10 @@ def loto_thorough(rows: list[dict[str, Any]], refs: dict[tuple[str, str], dict])
                 r["lr"] = lr_at(r, exponent)
                 r.update(score(refs[(r["task"], r["optimizer"])], r["lr"]))
     fitted = min(EXPONENTS, key=lambda e: (band(mine, e), e))
-    print(f"horizon exponent fitted on all tasks (what ships): {fitted}; leave-one-task-out: "
+    searched = sum(r["winner"] is not None for r in mine)
+    print(f"thorough: {searched} of {len(mine)} answers from the search; the rest had runs too short for "
+          f"it (20% under {MIN_BUDGET} steps) and got the quick ramp's answer.\n"
+          f"horizon exponent best on all tasks in this run: {fitted}; leave-one-task-out: "
           f"{sorted({r['exponent'] for r in mine})}\n")
 
 
@@ -119,7 +127,10 @@ def main() -> None:
     parser.add_argument("--seeds", type=int, default=3)
     parser.add_argument("--methods", default=",".join(["ours thorough", *lr_accuracy.METHODS]))
     parser.add_argument("--optimizers", default="sgd,momentum,adam,adamw")
+    parser.add_argument("--thorough-share", type=float, default=None,
+                        help="budget of the thorough search as a share of a run (default: the probe's 20%%)")
     args = parser.parse_args()
+    THOROUGH_SHARE[0] = args.thorough_share
     warnings.filterwarnings("ignore")
     logging.disable(logging.WARNING)
     torch.set_num_threads(1)
@@ -181,9 +192,11 @@ def _suggest(method: str, case: Task, seed: int) -> dict[str, Any]:
             last = max(t.rung for t in result.trials)
             finals = [t for t in result.trials if t.rung == last and t.heldout_loss is not None]
             winner = min(finals, key=lambda t: t.heldout_loss).lr if finals else None
+        # A run too short for the search gets the quick ramp's answer, read with the rules as usual.
+        fallback = None if result.trials else lr_accuracy.recommended_lr(case, result)
         return {"lr": result.suggested_lr, "cost": result.cost_steps, "winner": winner,
                 "winner_steps": last_steps(result.trials) if result.trials else 0,
-                "diverged_at_lr": result.diverged_at_lr}
+                "diverged_at_lr": result.diverged_at_lr, "fallback_lr": fallback}
     if method in ("ours", "ours (probe only)"):
         ramp = lr_accuracy._probe(case, seed)
         lr = ramp.suggested_lr if method == "ours (probe only)" else lr_accuracy.recommended_lr(case, ramp)

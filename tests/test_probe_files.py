@@ -41,9 +41,10 @@ def test_bad_files_say_what_is_wrong(tmp_path: Path) -> None:
     broken = _write(tmp_path / "broken.json", {**LR.model_dump(mode="json"), "suggested_lr": "high"})
     with pytest.raises(InputFileError, match="suggested_lr"):
         load_probe_results([broken])
-    sanity = _write(tmp_path / "sanity.json", {"checks": []})
-    with pytest.raises(InputFileError, match="read by the diagnosis"):
-        load_probe_results([sanity])
+    sanity = _write(tmp_path / "sanity.json", {"checks": [{"name": "init_loss", "status": "fail", "detail": "x"}]})
+    assert load_probe_results([sanity]).sanity.failed == ("init_loss",)
+    with pytest.raises(InputFileError, match="checks"):
+        load_probe_results([_write(tmp_path / "bad-sanity.json", {"checks": [{"name": "nope"}]})])
     with pytest.raises(InputFileError, match="not a saved probe result"):
         load_probe_results([_write(tmp_path / "other.json", {"loss": [1, 2]})])
     with pytest.raises(InputFileError, match="cannot read"):
@@ -73,3 +74,18 @@ def test_a_real_probe_round_trips_through_yaml(cli, tmp_path: Path) -> None:
     rec = json.loads(cli("recommend", PROFILE, "--probes", saved, "-f", "json").out)
     if result.status == "ok":
         assert rec["config"]["learning_rate"] == pytest.approx(result.suggested_lr, rel=1e-3)
+
+
+def test_recommend_runs_the_sanity_checks_first(cli) -> None:
+    rec = json.loads(cli("recommend", PROFILE, "--target", "digits-mlp", "--probe", "sanity", "-f", "json").out)
+    assert {c["name"] for c in rec["probes"]["sanity"]["checks"]} >= {"init_loss", "overfit_batch"}
+    fired = {a["id"] for a in rec["advice"]}
+    assert "diag.sanity.all-pass" in fired and "probe.sanity.failed" not in fired
+
+
+def test_a_failed_sanity_check_is_critical_advice(cli, tmp_path: Path) -> None:
+    saved = _write(tmp_path / "sanity.json", {"checks": [{"name": "overfit_batch", "status": "fail",
+                                                           "detail": "loss stayed at 2.3"}]})
+    rec = json.loads(cli("recommend", PROFILE, "--probes", saved, "-f", "json").out)
+    advice = {a["id"]: a for a in rec["advice"]}
+    assert advice["probe.sanity.failed"]["severity"] == "critical"

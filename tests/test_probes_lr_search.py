@@ -9,7 +9,14 @@ from torch.utils.data import DataLoader, TensorDataset
 
 from advisor import ProbeError, ProbeResults, parse_profile, recommend
 from advisor_probes import load_target, lr_search
-from advisor_probes.lr_search import MIN_BUDGET, RAMP_STEPS, _rungs, _units, horizon_corrected
+from advisor_probes.lr_search import (
+    HORIZON_EXPONENT,
+    MIN_BUDGET,
+    RAMP_STEPS,
+    _rungs,
+    _units,
+    horizon_corrected,
+)
 
 
 @pytest.fixture
@@ -83,7 +90,8 @@ def test_runs_that_diverge_drop_out() -> None:
 def test_halving_arithmetic() -> None:
     assert _rungs(6) == [6, 3, 2] and _rungs(2) == [2] and _rungs(7) == [7, 4, 2]
     assert _units([6, 3, 2]) == 6 + 3 * 1 + 2 * 2
-    assert horizon_corrected(0.1, 100, 10_000) == pytest.approx(0.01)
+    assert horizon_corrected(0.1, 100, 10_000, exponent=0.5) == pytest.approx(0.01)
+    assert horizon_corrected(0.1, 100, 10_000) == pytest.approx(0.1 * (100 / 10_000) ** HORIZON_EXPONENT)
     assert horizon_corrected(0.1, 100, None) == 0.1 and horizon_corrected(0.1, 100, 50) == 0.1
 
 
