@@ -41,7 +41,8 @@ def test_bad_files_say_what_is_wrong(tmp_path: Path) -> None:
     broken = _write(tmp_path / "broken.json", {**LR.model_dump(mode="json"), "suggested_lr": "high"})
     with pytest.raises(InputFileError, match="suggested_lr"):
         load_probe_results([broken])
-    sanity = _write(tmp_path / "sanity.json", {"checks": [{"name": "init_loss", "status": "fail", "detail": "x"}]})
+    sanity = _write(tmp_path / "sanity.json",
+                    {"checks": [{"name": "init_loss", "status": "fail", "detail": "x"}]})
     assert load_probe_results([sanity]).sanity.failed == ("init_loss",)
     with pytest.raises(InputFileError, match="checks"):
         load_probe_results([_write(tmp_path / "bad-sanity.json", {"checks": [{"name": "nope"}]})])
@@ -77,7 +78,8 @@ def test_a_real_probe_round_trips_through_yaml(cli, tmp_path: Path) -> None:
 
 
 def test_recommend_runs_the_sanity_checks_first(cli) -> None:
-    rec = json.loads(cli("recommend", PROFILE, "--target", "digits-mlp", "--probe", "sanity", "-f", "json").out)
+    rec = json.loads(cli("recommend", PROFILE, "--target", "digits-mlp", "--probe", "sanity",
+                         "-f", "json").out)
     assert {c["name"] for c in rec["probes"]["sanity"]["checks"]} >= {"init_loss", "overfit_batch"}
     fired = {a["id"] for a in rec["advice"]}
     assert "diag.sanity.all-pass" in fired and "probe.sanity.failed" not in fired

@@ -28,7 +28,8 @@ def command(
     export: str | None = typer.Option(
         None, "--export", help="With --out: also write these formats, e.g. skopt,optuna,ray,wandb,hydra."),
     target: str | None = typer.Option(None, "--target", "-t", help="Probe target (see `advisor probe`)."),
-    probe: list[str] = typer.Option([], "--probe", "-p", help="Run this probe first: lr, batch, sanity, data-scaling."),
+    probe: list[str] = typer.Option([], "--probe", "-p",
+                                    help="Run this probe first: lr, batch, sanity, data-scaling."),
     seed: int = typer.Option(0, "--seed", help="Seed for the probes."),
     memory: str | None = typer.Option(None, "--memory", help="Memory budget for --probe batch."),
     gpu: str | None = typer.Option(None, "--gpu", help="Named GPU for --probe batch."),
