@@ -39,7 +39,8 @@ def _target(target: str, device: str | None) -> Any:
 
 def run_lr(target: str, *, optimizer: str, seed: int, steps: int, start_lr: float, end_lr: float,
            batch_size: int | None, progress: Callable[..., None] | None = None,
-           device: str | None = None, mode: str = "quick", run_steps: int | None = None) -> LRRangeResult:
+           device: str | None = None, mode: str = "quick", run_steps: int | None = None,
+           amp: str | None = None) -> LRRangeResult:
     probes = probes_module()
     t = _target(target, device)
     if mode == "thorough":
@@ -48,7 +49,8 @@ def run_lr(target: str, *, optimizer: str, seed: int, steps: int, start_lr: floa
                                 batch_size=batch_size, progress=progress)
     return probes.lr_range_test(t.model, t.data, t.loss_fn, optimizer=optimizer, seed=seed,
                                 steps=steps, start_lr=start_lr, end_lr=end_lr,
-                                batch_size=batch_size, progress=progress, run_steps=run_steps)
+                                batch_size=batch_size, progress=progress, run_steps=run_steps,
+                                amp=amp or False)
 
 
 def run_batch(target: str, *, optimizer: str, seed: int, memory: str | None, gpu: str | None,

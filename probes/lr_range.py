@@ -39,7 +39,7 @@ def lr_range_test(
     steps: int = 100,
     batch_size: int | None = None,
     accumulation_steps: int = 1,
-    amp: bool = False,
+    amp: bool | str = False,
     scheduler: Any = None,
     scaler: Any = None,
     diverge_factor: float = 4.0,
@@ -64,12 +64,14 @@ def lr_range_test(
     if not isinstance(model, nn.Module):
         raise ProbeError(f"model must be a torch.nn.Module, got {type(model).__name__}")
     device = device_of(model)
-    use_amp = amp and device.type == "cuda"
+    dtype = _amp_dtype(amp, device)
     compute = compute_loss or default_compute_loss
     lrs = np.geomspace(start_lr, end_lr, steps)
     name = optimizer if isinstance(optimizer, str) else type(optimizer).__name__.lower()
     user_optimizer = None if isinstance(optimizer, str) else optimizer
-    own_scaler = scaler or (torch.amp.GradScaler("cuda") if use_amp else None)
+    # Loss scaling is for float16 on CUDA only; bfloat16 has float32's range.
+    own_scaler = scaler or (torch.amp.GradScaler("cuda") if dtype == torch.float16 and device.type == "cuda"
+                            else None)
     losses: list[float] = []
     diverged_at: int | None = None
 
@@ -84,7 +86,7 @@ def lr_range_test(
             for group in opt.param_groups:
                 group["lr"] = float(lr)
             loss_value = train_step(model, opt, batches, loss_fn, compute, device, accumulation_steps,
-                               use_amp, own_scaler)
+                               dtype, own_scaler)
             losses.append(loss_value)
             if progress is not None:
                 progress(i + 1, steps, float(lr), loss_value)
@@ -127,9 +129,21 @@ def lr_range_test(
     )
 
 
+def _amp_dtype(amp: bool | str, device: torch.device) -> torch.dtype | None:
+    """The autocast dtype: "bf16" / "fp16" anywhere autocast runs, True = fp16 on CUDA (off elsewhere)."""
+    if amp is False or amp is None:
+        return None
+    if amp is True:
+        return torch.float16 if device.type == "cuda" else None
+    dtypes = {"bf16": torch.bfloat16, "fp16": torch.float16}
+    if amp not in dtypes:
+        raise ProbeError(f"amp must be bf16 or fp16, got {amp!r}")
+    return dtypes[amp]
+
+
 def train_step(model: nn.Module, opt: torch.optim.Optimizer, batches: Iterable[Any],
           loss_fn: Callable[..., torch.Tensor], compute: ComputeLoss, device: torch.device,
-          accumulation: int, use_amp: bool, scaler: Any) -> float:
+          accumulation: int, amp: torch.dtype | None, scaler: Any) -> float:
     """One optimizer step over `accumulation` batches; the mean loss (not finite: no step taken)."""
     opt.zero_grad(set_to_none=True)
     total = 0.0
@@ -137,7 +151,7 @@ def train_step(model: nn.Module, opt: torch.optim.Optimizer, batches: Iterable[A
     for _ in range(accumulation):
         batch = to_device(next(iterator), device)
         try:
-            with torch.autocast(device.type, enabled=use_amp):
+            with torch.autocast(device.type, dtype=amp, enabled=amp is not None):
                 loss = compute(model, batch, loss_fn)
         except ProbeError:
             raise

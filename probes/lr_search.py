@@ -172,7 +172,7 @@ def _train(cand: _Candidate, target: int, model: nn.Module, initial: dict[str, t
     model.train()
     taken = 0
     while cand.steps < target:
-        loss = train_step(model, opt, iterator, loss_fn, compute, device, 1, False, None)
+        loss = train_step(model, opt, iterator, loss_fn, compute, device, 1, None, None)
         taken += 1
         cand.steps += 1
         if not math.isfinite(loss):

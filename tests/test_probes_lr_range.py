@@ -151,3 +151,12 @@ def test_empty_data() -> None:
 def test_losses_are_finite_or_nan_only(mlp) -> None:
     result = lr_range_test(mlp.model, mlp.data, mlp.loss_fn, optimizer="sgd", end_lr=1e4)
     assert all(math.isfinite(v) or math.isnan(v) for v in result.losses)
+
+
+def test_bf16_autocast_on_cpu_and_a_clear_error_for_an_unknown_precision(mlp) -> None:
+    result = lr_range_test(mlp.model, mlp.data, mlp.loss_fn, optimizer="adam", batch_size=64, amp="bf16")
+    assert result.status == "ok" and result.state_restored
+    plain = lr_range_test(mlp.model, mlp.data, mlp.loss_fn, optimizer="adam", batch_size=64)
+    assert result.losses != plain.losses  # bfloat16 matmuls really ran
+    with pytest.raises(ProbeError, match="bf16 or fp16"):
+        lr_range_test(mlp.model, mlp.data, mlp.loss_fn, amp="fp8")

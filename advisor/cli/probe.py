@@ -38,6 +38,8 @@ def lr(
     end_lr: float = typer.Option(10.0, "--end-lr", help="Last LR of the ramp."),
     batch_size: int | None = typer.Option(None, "--batch-size", min=1,
                                           help="Batch size when the target returns a Dataset."),
+    amp: str | None = typer.Option(None, "--amp", help="Mixed precision for the ramp: bf16 or fp16 "
+                                   "(fp16 adds a GradScaler on CUDA)."),
     mode: str = typer.Option("quick", "--mode", help="quick: the ramp alone (--steps steps); thorough: "
                              "the ramp, then short real runs ranked by held-out loss."),
     run_steps: int | None = typer.Option(
@@ -55,6 +57,7 @@ def lr(
     with terminal.progress(f"LR probe ({mode})", total=steps if mode == "quick" else None) as advance:
         result = run_lr(target, optimizer=optimizer, seed=seed, steps=steps, start_lr=start_lr,
                         end_lr=end_lr, batch_size=batch_size, device=device, mode=mode, run_steps=run_steps,
+                        amp=amp,
                         progress=lambda i, n, lr_, loss: advance(i, f"lr {lr_:.2g} loss {loss:.4g}"))
     _show(terminal, fmt, result, terminal.lr_result, plot, "plot_lr")
 
