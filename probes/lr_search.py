@@ -17,7 +17,6 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-import numpy as np
 import torch
 from torch import nn
 from torch.utils.data import DataLoader, Dataset, IterableDataset, Subset
@@ -211,11 +210,10 @@ def _split(data: Any, valid: Any, batch_size: int | None,
     """(training batches in the same order on every call, held-out batches, held-out samples)."""
     dataset, bs, collate = _map_style(data, batch_size)
     if valid is not None:
-        heldout = _first_batches(make_loader(valid, batch_size or bs or 32, seed))
-        train = dataset if dataset is not None else None
-        if train is None:
+        heldout = _first_batches(make_loader(valid, bs, seed))
+        if dataset is None:
             return (lambda: cycle(make_loader(data, batch_size, seed))), heldout, None
-        return _loader_factory(train, bs, collate, seed), heldout, None
+        return _loader_factory(dataset, bs, collate, seed), heldout, None
     if dataset is not None:
         n = len(dataset)
         k = min(MAX_HELDOUT_SAMPLES, max(1, round(HELDOUT_SHARE * n)))
@@ -304,11 +302,7 @@ def horizon_corrected(lr: float, steps: int, run_steps: int | None,
     return lr * (steps / run_steps) ** exponent
 
 
-def _confidence(trials: list[LRTrial], best: float) -> str:
-    """high: the first round's losses have one clear minimum at the winner; else medium."""
-    first = sorted((t.lr, t.heldout_loss) for t in trials if t.rung == 0)
-    losses = np.array([math.inf if v is None else v for _, v in first])
-    i = [lr for lr, _ in first].index(best) if best in [lr for lr, _ in first] else -1
-    if i < 0 or not np.isfinite(losses[i]):
-        return "medium"
-    return "high" if int(np.argmin(losses)) == i else "medium"
+def _confidence(trials: list[LRTrial], winner: float) -> str:
+    """high: the first round's lowest held-out loss was already the winner's; else medium."""
+    first = [t for t in trials if t.rung == 0 and t.heldout_loss is not None]
+    return "high" if first and min(first, key=lambda t: t.heldout_loss).lr == winner else "medium"
