@@ -46,7 +46,7 @@ def run_lr(target: str, *, optimizer: str, seed: int, steps: int, start_lr: floa
     if mode == "thorough":
         return probes.lr_search(t.model, t.data, t.loss_fn, optimizer=optimizer, seed=seed,
                                 run_steps=run_steps, start_lr=start_lr, end_lr=end_lr,
-                                batch_size=batch_size, progress=progress)
+                                batch_size=batch_size, progress=progress, amp=amp)
     return probes.lr_range_test(t.model, t.data, t.loss_fn, optimizer=optimizer, seed=seed,
                                 steps=steps, start_lr=start_lr, end_lr=end_lr,
                                 batch_size=batch_size, progress=progress, run_steps=run_steps,

@@ -64,7 +64,7 @@ def lr_range_test(
     if not isinstance(model, nn.Module):
         raise ProbeError(f"model must be a torch.nn.Module, got {type(model).__name__}")
     device = device_of(model)
-    dtype = _amp_dtype(amp, device)
+    dtype = amp_dtype(amp, device)
     compute = compute_loss or default_compute_loss
     lrs = np.geomspace(start_lr, end_lr, steps)
     name = optimizer if isinstance(optimizer, str) else type(optimizer).__name__.lower()
@@ -129,7 +129,7 @@ def lr_range_test(
     )
 
 
-def _amp_dtype(amp: bool | str, device: torch.device) -> torch.dtype | None:
+def amp_dtype(amp: bool | str, device: torch.device) -> torch.dtype | None:
     """The autocast dtype: "bf16" / "fp16" anywhere autocast runs, True = fp16 on CUDA (off elsewhere)."""
     if amp is False or amp is None:
         return None

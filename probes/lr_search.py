@@ -25,7 +25,7 @@ from advisor.errors import ProbeError
 from advisor.probe_results import LRRangeResult, LRTrial
 
 from .batches import ComputeLoss, cycle, default_compute_loss, make_loader, to_device
-from .lr_range import Progress, device_of, lr_range_test, train_step
+from .lr_range import Progress, amp_dtype, device_of, lr_range_test, train_step
 from .optimizers import build_optimizer
 from .state import preserved_state
 
@@ -71,12 +71,14 @@ def lr_search(
     seed: int = 0,
     compute_loss: ComputeLoss | None = None,
     progress: Progress | None = None,
+    amp: bool | str = False,
 ) -> LRRangeResult:
     """The thorough LR probe: ramp, then successive halving of short real runs on held-out loss.
 
     `valid` (a Dataset or DataLoader) scores the runs; without it a fixed share of `data` is held out
     and never trained on. The budget is `budget_steps` optimizer steps, else 20% of `run_steps`
-    (the steps of one training run), else 500. Model, RNG and everything else are restored.
+    (the steps of one training run), else 500. `amp` ("bf16" / "fp16") runs the ramp and every
+    trial under autocast, as `lr_range_test` does. Model, RNG and everything else are restored.
     """
     budget = _budget(budget_steps, run_steps)
     if not isinstance(model, nn.Module):
@@ -84,18 +86,19 @@ def lr_search(
     if budget < MIN_BUDGET:
         quick = lr_range_test(model, data, loss_fn, optimizer=optimizer, start_lr=start_lr, end_lr=end_lr,
                               steps=RAMP_STEPS, batch_size=batch_size, seed=seed, compute_loss=compute_loss,
-                              progress=progress, run_steps=run_steps)
+                              progress=progress, run_steps=run_steps, amp=amp)
         note = (f"the thorough search needs {MIN_BUDGET} steps and {RUN_SHARE:.0%} of this run is {budget}: "
                 "this is the quick ramp's answer")
         return quick.model_copy(update={"reason": f"{quick.reason}; {note}" if quick.reason else note})
     ramp_steps = RAMP_STEPS
     compute = compute_loss or default_compute_loss
     device = device_of(model)
+    dtype = amp_dtype(amp, device)
     with preserved_state(model) as snapshot:
         train_batches, heldout, heldout_samples = _split(data, valid, batch_size, seed)
         ramp = lr_range_test(model, _Replayable(train_batches), loss_fn, optimizer=optimizer,
                              start_lr=start_lr, end_lr=end_lr, steps=ramp_steps, seed=seed,
-                             compute_loss=compute, progress=progress, run_steps=run_steps)
+                             compute_loss=compute, progress=progress, run_steps=run_steps, amp=amp)
         top = ramp.min_loss_lr
         if ramp.status == "diverged" or top is None:
             return ramp.model_copy(update={"mode": "thorough", "heldout_samples": heldout_samples})
@@ -114,9 +117,10 @@ def lr_search(
                 alive = sorted((c for c in alive if math.isfinite(c.loss)), key=lambda c: c.loss)[:count]
             for cand in alive:
                 taken, finite = _train(cand, first * 2 ** rung, model, initial, optimizer, train_batches,
-                                       loss_fn, compute, device, seed, keep=rung + 1 < len(rungs))
+                                       loss_fn, compute, device, seed, dtype, keep=rung + 1 < len(rungs))
                 spent += taken
-                cand.loss = _heldout_loss(model, heldout, loss_fn, compute, device) if finite else math.inf
+                cand.loss = (_heldout_loss(model, heldout, loss_fn, compute, device, dtype) if finite
+                             else math.inf)
                 trials.append(LRTrial(lr=cand.lr, steps=cand.steps, rung=rung,
                                       heldout_loss=cand.loss if math.isfinite(cand.loss) else None))
                 if progress is not None:
@@ -152,11 +156,14 @@ def _units(rungs: list[int]) -> int:
 
 def _train(cand: _Candidate, target: int, model: nn.Module, initial: dict[str, torch.Tensor],
            optimizer: str, batches: Callable[[], Iterator[Any]], loss_fn: Callable[..., torch.Tensor],
-           compute: ComputeLoss, device: torch.device, seed: int, keep: bool) -> tuple[int, bool]:
+           compute: ComputeLoss, device: torch.device, seed: int, dtype: torch.dtype | None,
+           keep: bool) -> tuple[int, bool]:
     """Run `cand` on to `target` steps, from the initial weights or where it stopped.
 
     Returns the steps taken and whether the loss stayed finite; the model holds the run's weights.
     """
+    # Loss scaling only for float16 on CUDA, one scaler per run (its scale is part of the run's state).
+    scaler = torch.amp.GradScaler("cuda") if dtype == torch.float16 and device.type == "cuda" else None
     if cand.state is None:
         model.load_state_dict(initial)
         opt = build_optimizer(optimizer, model.parameters(), cand.lr)
@@ -168,26 +175,29 @@ def _train(cand: _Candidate, target: int, model: nn.Module, initial: dict[str, t
         opt.load_state_dict(cand.state["optimizer"])
         torch.set_rng_state(cand.state["rng"])
         iterator = cand.state["batches"]
+        if scaler is not None and cand.state["scaler"] is not None:
+            scaler.load_state_dict(cand.state["scaler"])
     model.train()
     taken = 0
     while cand.steps < target:
-        loss = train_step(model, opt, iterator, loss_fn, compute, device, 1, None, None)
+        loss = train_step(model, opt, iterator, loss_fn, compute, device, 1, dtype, scaler)
         taken += 1
         cand.steps += 1
         if not math.isfinite(loss):
             cand.state = None
             return taken, False
-    cand.state = {"model": {k: v.detach().to("cpu", copy=True) for k, v in model.state_dict().items()},
+    cand.state = ({"model": {k: v.detach().to("cpu", copy=True) for k, v in model.state_dict().items()},
                   "optimizer": copy.deepcopy(opt.state_dict()), "rng": torch.get_rng_state(),
-                  "batches": iterator} if keep else None
+                  "batches": iterator, "scaler": scaler.state_dict() if scaler is not None else None}
+                  if keep else None)
     return taken, True
 
 
 def _heldout_loss(model: nn.Module, heldout: list[Any], loss_fn: Callable[..., torch.Tensor],
-                  compute: ComputeLoss, device: torch.device) -> float:
+                  compute: ComputeLoss, device: torch.device, dtype: torch.dtype | None) -> float:
     model.eval()
     total = 0.0
-    with torch.no_grad():
+    with torch.no_grad(), torch.autocast(device.type, dtype=dtype, enabled=dtype is not None):
         for batch in heldout:
             total += float(compute(model, to_device(batch, device), loss_fn))
     model.train()

@@ -75,3 +75,24 @@ def test_probe_device_option(cli) -> None:
     if not torch.cuda.is_available():
         missing = cli("probe", "sanity", "--target", "digits-mlp", "--device", "cuda")
         assert missing.code == 2 and "CUDA is not available" in missing.err
+
+
+def test_probe_with_a_profile_shows_what_recommend_starts_from(cli, tmp_path: Path) -> None:
+    profile = tmp_path / "lstm.yaml"
+    profile.write_text(
+        "name: seq-lstm\ntask: classification\n"
+        "data: {modality: sequence, num_samples: 2000, num_classes: 3, sequence_length: 20}\n"
+        "model: {family: lstm, depth: 1}\noptimizer: momentum\nbudget: {steps: 900}\n"
+        "hardware: {device: cpu}\n"
+    )
+    saved = cli("probe", "lr", "-t", "lstm", "--profile", profile, "-f", "json")
+    assert saved.code == 0, saved.err
+    data = json.loads(saved.out)
+    assert data["optimizer"] == "momentum" and data["run_steps"] == 900  # filled from the profile
+    (tmp_path / "lr.json").write_text(saved.out)
+    table = cli("probe", "lr", "-t", "lstm", "--profile", profile)
+    assert table.code == 0 and "`advisor recommend --probes` starts from" in table.out
+    assert "probe.lr.recurrent-lower" in table.out  # a probe rule that needs the profile
+    explained = json.loads(cli("explain", "learning_rate", "--profile", profile,
+                               "--probes", tmp_path / "lr.json", "-f", "json").out)
+    assert f"learning_rate = {explained['value']:.3g}" in table.out.replace("  ", " ")

@@ -61,6 +61,17 @@ def test_same_seed_same_answer(mlp) -> None:
     assert a.suggested_lr == b.suggested_lr and a.trials == b.trials
 
 
+def test_bf16_trials_on_cpu_restore_state(mlp) -> None:
+    before = _state(mlp.model)
+    mixed = lr_search(mlp.model, mlp.data, mlp.loss_fn, budget_steps=260, batch_size=64, amp="bf16")
+    plain = lr_search(mlp.model, mlp.data, mlp.loss_fn, budget_steps=260, batch_size=64)
+    assert mixed.state_restored and mixed.trials
+    assert [t.heldout_loss for t in mixed.trials] != [t.heldout_loss for t in plain.trials]  # bf16 really ran
+    assert all(torch.equal(before[k], v) for k, v in mlp.model.state_dict().items())
+    with pytest.raises(ProbeError, match="bf16 or fp16"):
+        lr_search(mlp.model, mlp.data, mlp.loss_fn, budget_steps=260, amp="fp8")
+
+
 def test_a_short_run_gets_the_quick_ramp_and_says_so(mlp) -> None:
     result = lr_search(mlp.model, mlp.data, mlp.loss_fn, run_steps=5 * (MIN_BUDGET - 1), batch_size=64)
     assert result.mode == "quick" and not result.trials and result.cost_steps <= RAMP_STEPS

@@ -11,9 +11,12 @@ from pydantic import BaseModel
 
 from ..diagnosis import diagnose
 from ..errors import ProbeError
+from ..probe_results import ProbeResults
 from ..probing import probes_module, run_batch, run_lr, run_sanity, run_scaling
+from ..profile import Profile, load_profile
+from ..recommendation import recommend
 from ..yamlio import dump_yaml
-from .options import FORMAT, Format
+from .options import FORMAT, RULES_DIR, Format, knowledge_base
 from .terminal import Terminal
 
 app = typer.Typer(help="Measure on your model: LR range test, batch-size memory probe, sanity checks, "
@@ -24,6 +27,11 @@ TARGET = typer.Option(..., "--target", "-t", help="package.module:function, file
                       "or a built-in: digits-mlp, digits-cnn, lstm.")
 SEED = typer.Option(0, "--seed", help="Same seed, same result.")
 OPTIMIZER = typer.Option("adam", "--optimizer", help="Canonical optimizer name.")
+PROBED_OPTIMIZER = typer.Option(None, "--optimizer", help="Canonical optimizer name (default: the "
+                                "profile's, else adam).")
+PROFILE = typer.Option(None, "--profile", "-p", dir_okay=False, help="Your profile: its optimizer, budget "
+                       "and hardware fill the options not given, and the table shows the value `advisor "
+                       "recommend --probes` starts from, with the rules that moved it.")
 PLOT = typer.Option(None, "--plot", dir_okay=False, help="Write a PNG plot here.")
 DEVICE = typer.Option(None, "--device", help="Move the model here first: cpu, cuda, cuda:1, mps "
                       "(default: where the target put it).")
@@ -32,7 +40,7 @@ DEVICE = typer.Option(None, "--device", help="Move the model here first: cpu, cu
 @app.command("lr")
 def lr(
     target: str = TARGET,
-    optimizer: str = OPTIMIZER,
+    optimizer: str | None = PROBED_OPTIMIZER,
     steps: int = typer.Option(100, "--steps", min=5, max=1000, help="LR steps in the ramp."),
     start_lr: float = typer.Option(1e-6, "--start-lr", help="First LR of the ramp."),
     end_lr: float = typer.Option(10.0, "--end-lr", help="Last LR of the ramp."),
@@ -49,23 +57,31 @@ def lr(
     device: str | None = DEVICE,
     fmt: Format = FORMAT,
     plot: Path | None = PLOT,
+    profile: Path | None = PROFILE,
+    rules_dir: Path | None = RULES_DIR,
 ) -> None:
     """LR range test: a suggested learning rate, a range and a confidence."""
     if mode not in ("quick", "thorough"):
         raise ProbeError(f"--mode must be quick or thorough, got {mode!r}")
+    prof = load_profile(profile) if profile is not None else None
+    if prof is not None:
+        run_steps = run_steps or prof.budget.steps
+        if amp is None and prof.hardware.precision in ("bf16", "fp16"):
+            amp = prof.hardware.precision
     terminal = Terminal()
     with terminal.progress(f"LR probe ({mode})", total=steps if mode == "quick" else None) as advance:
-        result = run_lr(target, optimizer=optimizer, seed=seed, steps=steps, start_lr=start_lr,
-                        end_lr=end_lr, batch_size=batch_size, device=device, mode=mode, run_steps=run_steps,
-                        amp=amp,
+        result = run_lr(target, optimizer=_optimizer(optimizer, prof), seed=seed, steps=steps,
+                        start_lr=start_lr, end_lr=end_lr, batch_size=batch_size, device=device, mode=mode,
+                        run_steps=run_steps, amp=amp,
                         progress=lambda i, n, lr_, loss: advance(i, f"lr {lr_:.2g} loss {loss:.4g}"))
-    _show(terminal, fmt, result, terminal.lr_result, plot, "plot_lr")
+    _show(terminal, fmt, result, _with_profile(terminal, terminal.lr_result, prof, rules_dir,
+                                               "learning_rate"), plot, "plot_lr")
 
 
 @app.command("batch")
 def batch(
     target: str = TARGET,
-    optimizer: str = OPTIMIZER,
+    optimizer: str | None = PROBED_OPTIMIZER,
     memory: str | None = typer.Option(None, "--memory", help="Memory budget, e.g. 24GiB."),
     gpu: str | None = typer.Option(None, "--gpu", help="A GPU by name, e.g. a100-80gb (10% kept free)."),
     effective_batch: int | None = typer.Option(
@@ -74,14 +90,22 @@ def batch(
     device: str | None = DEVICE,
     fmt: Format = FORMAT,
     plot: Path | None = PLOT,
+    profile: Path | None = PROFILE,
+    rules_dir: Path | None = RULES_DIR,
 ) -> None:
     """Batch-size memory probe: the largest batch that fits, predicted and confirmed."""
+    prof = load_profile(profile) if profile is not None else None
+    if prof is not None:
+        if memory is None and gpu is None and prof.hardware.memory_gb is not None:
+            memory = f"{prof.hardware.memory_gb}GiB"
+        effective_batch = effective_batch or prof.hardware.global_batch_size
     terminal = Terminal()
     with terminal.progress("batch-size probe", total=None) as advance:
-        result = run_batch(target, optimizer=optimizer, seed=seed, memory=memory, gpu=gpu,
+        result = run_batch(target, optimizer=_optimizer(optimizer, prof), seed=seed, memory=memory, gpu=gpu,
                            effective_batch=effective_batch, device=device,
                            progress=lambda msg: advance(None, msg))
-    _show(terminal, fmt, result, terminal.batch_result, plot, "plot_memory")
+    render = _with_profile(terminal, terminal.batch_result, prof, rules_dir, "batch_size")
+    _show(terminal, fmt, result, render, plot, "plot_memory")
 
 
 @app.command("sanity")
@@ -135,6 +159,27 @@ def data_scaling(
     title = f"{target} (data scaling)"
     render = lambda r: terminal.diagnosis(diagnose(scaling=r), title)  # noqa: E731
     _show(terminal, fmt, result, render, plot, "plot_scaling")
+
+
+def _optimizer(given: str | None, profile: Profile | None) -> str:
+    return given or (profile.optimizer if profile is not None and profile.optimizer else None) or "adam"
+
+
+def _with_profile(terminal: Terminal, render: Callable[[Any], None], profile: Profile | None,
+                  rules_dir: Path | None, parameter: str) -> Callable[[Any], None]:
+    """The probe's table, then (with a profile) the value the recommendation takes from it and why:
+    the number `recommend --probes` and `explain --probes` give for the same saved result."""
+    if profile is None:
+        return render
+
+    def both(result: Any) -> None:
+        render(result)
+        field = "lr_range" if parameter == "learning_rate" else "batch"
+        rec = recommend(profile, ProbeResults(**{field: result}), kb=knowledge_base(rules_dir))
+        terminal.explanation(parameter, rec, f"\nWith {profile.name or 'your profile'}, "
+                             "`advisor recommend --probes` starts from:")
+
+    return both
 
 
 def _show(terminal: Terminal, fmt: Format, result: BaseModel, render: Callable[[Any], None],

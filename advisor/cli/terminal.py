@@ -207,7 +207,9 @@ class Terminal:
             f"{len(rec.fired)} rules fired, {len(rec.conflicts)} conflicting conclusions "
             "overridden. `advisor explain <parameter> --profile FILE` shows why.", style="dim"))
 
-    def explanation(self, name: str, rec: Recommendation) -> None:
+    def explanation(self, name: str, rec: Recommendation, context: str | None = None) -> None:
+        if context:
+            self.out.print(Text(context, style="italic"))
         value = rec.config.get(name, "(not set)")
         dim = next((d for d in rec.search_space if d.name == name), None)
         head = Text(f"{name} = {_value(value)}", style="bold")
