@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test bench bench-deps bench-probes clean bench-load bench-fuzz bench-recipes tables bench-priors
+.PHONY: demo test bench bench-deps bench-probes bench-diagnosis clean bench-load bench-fuzz bench-recipes tables bench-priors
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV) || python3 -m venv $(VENV)
@@ -58,6 +58,10 @@ bench-deps: $(STAMP)
 bench-probes: bench-deps
 	$(BIN)/python benchmarks/batch_probe.py
 	$(BIN)/python benchmarks/lr_suite_benchmark.py --seeds 1 | tee benchmarks/results/lr_suite_benchmark.txt
+
+# The labelled history set is committed; --make retrains it (resumable, ~15 min on 2 cores).
+bench-diagnosis: $(STAMP)
+	$(BIN)/python benchmarks/diagnosis_suite.py | tee benchmarks/results/diagnosis_suite.txt
 
 # HTTP load test with wrk (Debian's package; installed here when missing and we may).
 bench-load: $(STAMP)

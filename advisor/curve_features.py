@@ -18,6 +18,9 @@ from .history import History
 
 _RISE = 0.02  # an epoch-to-epoch move counts as a rise above this relative change
 _IMPROVED = 0.01  # the running best must improve by this much to count as progress
+_SMOOTH_FROM = 40  # points from which rises are read through a running median of 5
+_PROGRESS = 0.01  # a train loss that moved less than this share of its first value made no progress
+_RISE_PROGRESS = 0.05  # "undid its progress" needs progress above batch noise (a flat run's dips reach ~5%)
 
 
 class CurveFeatures(BaseModel):
@@ -51,6 +54,9 @@ class CurveFeatures(BaseModel):
     val_improve_end: float | None = None
     val_drop: float | None = None  # 1 - end/start of the validation loss
     val_metric_gain: float | None = None  # final - first validation metric (e.g. accuracy)
+    # Highest - lowest validation metric: exactly 0 for a model whose predictions never changed class
+    # (inputs ignored, one class always predicted), however the loss moved while it learned the prior.
+    val_metric_range: float | None = None
     # The gap is measured in units of the first train loss (the problem's scale): a ratio to the
     # final train loss would call 0.05 vs 0.03 a 60% gap on a run that generalizes well.
     gap_end: float | None = None  # (val - train) / first train loss, at the end
@@ -97,6 +103,7 @@ def curve_features(history: History) -> CurveFeatures:
     metric = [v for _, v in history.series("val_metric") if math.isfinite(v)]
     if len(metric) >= 3:
         out["val_metric_gain"] = _r(_tail(metric) - _head(metric))
+        out["val_metric_range"] = _r(max(metric) - min(metric))
     lrs = [v for _, v in history.series("lr") if math.isfinite(v) and v > 0]
     if len(lrs) >= 2:
         out["lr_decay"] = _r(lrs[-1] / lrs[0])
@@ -121,22 +128,29 @@ def _train_features(y: Sequence[float]) -> dict[str, float]:
     n = len(y)
     start, end, best = y[0], _tail(y), min(y)
     third = max(1, n // 3)
-    rises = sum(1 for a, b in itertools.pairwise(y) if b > a * (1 + _RISE) + 1e-12)
+    # Rises are counted on a running median once there are enough points: one noisy epoch (a small
+    # dataset, a per-step log averaged over few steps) is not oscillation; a rise that lasts is.
+    ys = _running_median(y, 5) if n >= _SMOOTH_FROM else list(y)
+    rises = sum(1 for a, b in itertools.pairwise(ys) if b > a * (1 + _RISE) + 1e-12)
     whole_rate = (start - end) / (n - 1)
     mark = _around(y, n - third - 1)  # where the last third starts, read through the noise
     last_rate = (mark - end) / third
     later = max(y[1:])  # a healthy run starts at or near its highest loss
+    # Shares of progress and slopes mean nothing for a run that barely moved: noise over a ~0 drop
+    # reads as "undid 70% of its progress" or "a straight line". Below these it counts as no progress.
+    progressed = start - best >= _RISE_PROGRESS * start
+    moved = start - end >= _PROGRESS * start
     return {
         "train_drop": _r(1 - end / start) if start > 0 else 0.0,
         "train_up_frac": _r(rises / (n - 1)),
-        "train_rise": _r((end - best) / (start - best)) if start > best else 0.0,
+        "train_rise": _r((end - best) / (start - best)) if progressed else 0.0,
         "train_start_spike": _r(start / later) if later > 0 else 0.0,
         # In units of the first loss: near-zero losses make relative blips meaningless.
-        "train_max_rise": _r(max(b - a for a, b in itertools.pairwise(y)) / start)
+        "train_max_rise": _r(max(b - a for a, b in itertools.pairwise(ys)) / start)
         if start > 0 and n > 2
         else 0.0,
         # ~1 for a straight line (LR too low), ~0 for a curve that saturated.
-        "train_linearity": _r(last_rate / whole_rate) if whole_rate > 0 else 0.0,
+        "train_linearity": _r(last_rate / whole_rate) if whole_rate > 0 and moved else 0.0,
         "train_improve_end": _r(1 - end / mark) if mark > 0 else 0.0,
         "train_improve_scaled": _r((mark - end) / start) if start > 0 else 0.0,
         "train_end": _r(end),

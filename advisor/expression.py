@@ -281,11 +281,14 @@ class _Compiler:
         probes = {0.0, 1.0}
         for c in self.numbers:
             probes.update({c, c - 1, c + 1, c / 2, c * 2, c * 1000, c / 1000})
+        # Facts are counts and sizes, non-negative, unless the condition compares with a negative
+        # constant: then its author says the fact can go below zero (a loss that rose: drop < -1).
+        signed = any(c < 0 for c in self.numbers)
         out: dict[str, tuple[Any, ...]] = {}
         for name in self.facts:
             spec = self.specs[name]
             if spec.numeric:
-                vals = sorted(v for v in probes if v >= 0)
+                vals = sorted(v for v in probes if v >= 0 or signed)
                 out[name] = tuple(int(v) if spec.type == "int" else v for v in vals)
         return out
 

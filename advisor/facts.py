@@ -171,6 +171,7 @@ _SPECS = (
     FactSpec("curve_val_improve_end", "float", "relative val-loss improvement in the last third"),
     FactSpec("curve_val_drop", "float", "1 - end/start of the validation loss"),
     FactSpec("curve_val_metric_gain", "float", "final minus first validation metric (e.g. accuracy)"),
+    FactSpec("curve_val_metric_range", "float", "highest minus lowest validation metric"),
     FactSpec("curve_gap_end", "float", "(val - train) / train at the end"),
     FactSpec("curve_gap_growth", "float", "gap at the end minus gap at the best validation point"),
     FactSpec("curve_flat_frac", "float", "trailing share of the run without a 1% improvement"),

@@ -8,7 +8,7 @@ Every task of `lr_suite.py` is trained into six regimes, with the brute-force re
 
 - healthy: the reference's best LR, twice the task's epochs, with a cosine, step or warmup schedule;
 - lr_too_high: 10-100x above the reference's within-5% band, finite, and clearly worse than the best;
-- lr_too_low: 100-1000x below the band, clearly worse than the best;
+- lr_too_low: 30-1000x below the band, clearly worse than the best;
 - diverged: far enough above the band that the loss turns NaN/inf;
 - overfitting: the best LR on 10% of the training data for five times the epochs;
 - not_learning: the inputs replaced by zeros (nothing to learn from but the label prior).
@@ -59,7 +59,9 @@ def calibration_tasks(names: list[str]) -> set[str]:
 def _reference(task: str, optimizer: str) -> dict:
     data = json.loads((REFERENCE / f"{task}__{optimizer}.json").read_text())
     finals = [float(np.mean(row)) for row in data["val_loss_final"]]
-    data["best_val"] = min(finals)
+    best = int(np.argmin(finals))
+    data["best_val"] = finals[best]
+    data["best_train"] = float(np.mean(data["train_loss_final"][best]))
     return data
 
 
@@ -152,14 +154,17 @@ def _train(
         if dead:
             break
     chance = None
-    if classify:
+    if classify:  # the trivial model: predict the training label frequencies
+        prior = torch.bincount(y, minlength=int(yv.max()) + 1).double() / len(y)
         chance = float(torch.bincount(yv).max()) / len(yv)
-    baseline = float(((yv - y.mean()) ** 2).mean()) if not classify else None
+        baseline = float(-torch.log(prior[yv].clamp_min(1e-12)).mean())
+    else:
+        baseline = float(((yv - y.mean()) ** 2).mean())
     return {
         "steps": steps,
         "epochs": epochs_out,
         "chance": chance,
-        "mse_baseline": baseline,
+        "baseline": baseline,
         "steps_per_epoch": len(loader),
     }
 
@@ -303,18 +308,25 @@ def _admit(regime: str, run: dict, ref: dict) -> bool:
     if _nonfinite(run):
         return False
     final = vals[-1]
-    if regime == "healthy":
-        return final <= 1.1 * min(vals) and final <= WORSE * ref["best_val"]
-    if regime in ("lr_too_high", "lr_too_low"):
-        return final >= WORSE * ref["best_val"]
-    if regime == "overfitting":
+    train = _epoch_rows(run)
+    if regime == "healthy":  # as good as the reference's best, well below the trivial model, not overfitting
+        return (
+            final <= 1.1 * min(vals) and final <= WORSE * ref["best_val"] and final <= 0.8 * run["baseline"]
+        )
+    if regime in ("lr_too_high", "lr_too_low"):  # optimization impaired: train and validation both worse
+        return final >= WORSE * ref["best_val"] and train[-1]["train_loss"] >= WORSE * ref["best_train"]
+    if regime == "overfitting":  # validation turned up while the train loss kept falling
         best = int(np.argmin(vals))
-        return final >= 1.1 * vals[best] and best <= 0.7 * (len(vals) - 1)
+        return (
+            final >= 1.1 * vals[best]
+            and best <= 0.7 * (len(vals) - 1)
+            and train[-1]["train_loss"] < train[best]["train_loss"]
+        )
     if regime == "not_learning":
         if run["chance"] is not None:
             accs = [e["val_acc"] for e in run["epochs"]]
             return max(accs) <= run["chance"] + 0.02
-        return final >= 0.9 * run["mse_baseline"]
+        return final >= 0.9 * run["baseline"]
     raise ValueError(regime)
 
 
@@ -332,7 +344,7 @@ def _recipes(regime: str, ref: dict, epochs: int, seed: int) -> list[dict]:
         ]
     if regime == "lr_too_low":
         return [
-            dict(lr=lo / f, epochs=epochs, schedule=("constant", "cosine")[seed % 2]) for f in (100, 1000)
+            dict(lr=lo / f, epochs=epochs, schedule=("constant", "cosine")[seed % 2]) for f in (30, 100, 1000)
         ]
     if regime == "diverged":
         return [dict(lr=hi * f, epochs=epochs) for f in (1e3, 1e4, 1e5, 1e7)]

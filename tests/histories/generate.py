@@ -194,7 +194,7 @@ def runs(seed: int = 0) -> dict[str, list[Row]]:
         batch_size=8,
     )
     torch.manual_seed(seed + 1)
-    out["underfitting.narrow"] = fit(mlp(hidden=2), tr, va, epochs=40, make_opt=adam(1e-2))
+    out["not_learning.narrow"] = fit(mlp(hidden=2), tr, va, epochs=40, make_opt=adam(1e-2))
     torch.manual_seed(seed + 1)
     out["plateau.no-lr"] = fit(
         mlp(inputs=2, hidden=16, classes=2, depth=2), m_tr, m_va, epochs=50, make_opt=adam(1e-2)
