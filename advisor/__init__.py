@@ -11,12 +11,14 @@ from .errors import (
     AdvisorError,
     EngineError,
     InputFileError,
+    InternalError,
     KnowledgeBaseError,
     MissingDependencyError,
     ProbeError,
     ProfileError,
     UnknownParameterError,
     UnknownRuleError,
+    UserModelError,
 )
 from .knowledge import KnowledgeBase, check_rules, default_knowledge_base, load_knowledge_base
 from .probe_results import ProbeResults
@@ -31,6 +33,7 @@ __all__ = [
     "EngineError",
     "Explanation",
     "InputFileError",
+    "InternalError",
     "KnowledgeBase",
     "KnowledgeBaseError",
     "MissingDependencyError",
@@ -42,6 +45,7 @@ __all__ = [
     "Rule",
     "UnknownParameterError",
     "UnknownRuleError",
+    "UserModelError",
     "check_rules",
     "default_knowledge_base",
     "load_knowledge_base",

@@ -103,12 +103,53 @@ class UnknownParameterError(AdvisorError, LookupError):
         super().__init__(f"unknown hyperparameter {name!r}; allowed: {', '.join(allowed)}")
 
 
-class EngineError(AdvisorError):
+class InternalError(AdvisorError):
+    """A bug in the advisor itself, not in the input: interfaces report it as a server fault."""
+
+
+class EngineError(InternalError):
     """The inference engine could not reach a fixed point (a guard tripped)."""
 
 
+class ExpressionError(AdvisorError):
+    """A condition that does not parse, uses a forbidden construct, or mistypes a fact."""
+
+
 class ProbeError(AdvisorError):
-    """A probe could not run: bad target, data, batch or loss, or the model raised."""
+    """A probe could not run: bad target, data, batch or loss."""
+
+
+class UserModelError(ProbeError):
+    """The user's own code (model, loss, data, target function) raised inside a probe: the input
+    was valid, their program failed - reported apart from both bad input and advisor bugs."""
+
+
+class ImportSpecError(AdvisorError):
+    """A `package.module:function` / `file.py:function` spec that cannot be imported."""
+
+
+class UnknownExportError(AdvisorError):
+    def __init__(self, names: list[str], allowed: list[str]) -> None:
+        self.names = tuple(names)
+        super().__init__(f"unknown export format(s) {', '.join(names)}; allowed: {', '.join(allowed)}")
+
+
+class StudyError(AdvisorError):
+    """A tuning study that cannot be created, resumed or read."""
+
+
+class JobStoreError(AdvisorError):
+    """The job database is missing, unreadable or not writable."""
+
+
+class JobNotFoundError(AdvisorError, LookupError):
+    def __init__(self, job_id: str) -> None:
+        self.job_id = job_id
+        super().__init__(f"no probe job {job_id!r}")
+
+
+class JobConflictError(AdvisorError):
+    """The job is in a state that does not allow this (cancelling a finished job)."""
 
 
 class MissingDependencyError(AdvisorError, ImportError):

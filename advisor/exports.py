@@ -10,14 +10,9 @@ import json
 from collections.abc import Callable
 from typing import Any
 
-from .errors import AdvisorError
+from .errors import UnknownExportError
 from .recommendation import Dimension, Recommendation
 from .yamlio import dump_yaml
-
-
-class UnknownExportError(AdvisorError):
-    def __init__(self, names: list[str]) -> None:
-        super().__init__(f"unknown export format(s) {', '.join(names)}; allowed: {', '.join(FORMATS)}")
 
 
 def _num(x: Any) -> str:
@@ -229,7 +224,7 @@ def render_exports(rec: Recommendation, names: list[str]) -> dict[str, str]:
     """File name -> text for each requested format."""
     unknown = [n for n in names if n not in FORMATS]
     if unknown:
-        raise UnknownExportError(unknown)
+        raise UnknownExportError(unknown, list(FORMATS))
     files: dict[str, str] = {}
     for name in names:
         files.update(FORMATS[name](rec))

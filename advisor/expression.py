@@ -16,6 +16,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from .errors import ExpressionError
 from .facts import FactSpec
 
 Facts = Mapping[str, Any]
@@ -49,10 +50,6 @@ def _safe_pow(a: float, b: float) -> float:
 
 _ARITH = {ast.Add: operator.add, ast.Sub: operator.sub, ast.Mult: operator.mul, ast.Div: _safe_div,
           ast.Pow: _safe_pow}
-
-
-class ExpressionError(ValueError):
-    """A condition that does not parse, uses a forbidden construct, or mistypes a fact."""
 
 
 @dataclass(frozen=True)

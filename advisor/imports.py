@@ -8,11 +8,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from .errors import AdvisorError
-
-
-class ImportSpecError(AdvisorError):
-    pass
+from .errors import ImportSpecError
 
 
 def import_callable(spec: str, what: str = "objective") -> Any:

@@ -18,7 +18,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict
 
-from .errors import AdvisorError
+from .errors import JobConflictError, JobNotFoundError, JobStoreError
 
 JobStatus = Literal["queued", "running", "succeeded", "failed", "cancelled"]
 FINISHED = ("succeeded", "failed", "cancelled")
@@ -44,19 +44,6 @@ CREATE TABLE IF NOT EXISTS jobs (
 );
 CREATE INDEX IF NOT EXISTS jobs_status ON jobs (status, seq);
 """
-
-
-class JobStoreError(AdvisorError):
-    """The job database is missing, unreadable or not writable."""
-
-
-class JobNotFoundError(AdvisorError, LookupError):
-    def __init__(self, job_id: str) -> None:
-        super().__init__(f"no probe job {job_id!r}")
-
-
-class JobConflictError(AdvisorError):
-    """The job is in a state that does not allow this (cancelling a finished job)."""
 
 
 class Job(BaseModel):

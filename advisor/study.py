@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .errors import AdvisorError
+from .errors import StudyError
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -30,10 +30,6 @@ CREATE TABLE IF NOT EXISTS trials (
     duration REAL
 );
 """
-
-
-class StudyError(AdvisorError):
-    pass
 
 
 @dataclass(frozen=True)

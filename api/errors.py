@@ -10,9 +10,20 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from advisor import AdvisorError, ProfileError, UnknownParameterError, UnknownRuleError
-from advisor.errors import FieldProblem, HistoryError
-from advisor.job_store import JobConflictError, JobNotFoundError, JobStoreError
+from advisor.errors import (
+    AdvisorError,
+    FieldProblem,
+    HistoryError,
+    InternalError,
+    JobConflictError,
+    JobNotFoundError,
+    JobStoreError,
+    MissingDependencyError,
+    ProfileError,
+    UnknownParameterError,
+    UnknownRuleError,
+    UserModelError,
+)
 from advisor.profile import problems_from_error_dicts
 
 log = logging.getLogger("advisor_api")
@@ -36,7 +47,7 @@ PROBLEM_SCHEMA: dict[str, Any] = {
 }
 PROBLEM_JSON = "application/problem+json"
 TITLES = {400: "Bad Request", 401: "Unauthorized", 404: "Not Found", 405: "Method Not Allowed",
-           409: "Conflict", 503: "Service Unavailable",
+           409: "Conflict", 424: "Failed Dependency", 503: "Service Unavailable",
            413: "Content Too Large", 415: "Unsupported Media Type",
            422: "Unprocessable Content", 500: "Internal Server Error"}
 
@@ -56,30 +67,40 @@ async def _validation(request: Request, exc: RequestValidationError) -> JSONResp
     return problem(422, f"{len(errors)} invalid field(s)", errors)
 
 
-async def _profile(request: Request, exc: ProfileError) -> JSONResponse:
-    return problem(422, f"{len(exc.problems)} invalid field(s)", list(exc.problems))
+# Status by error class, most specific first (the first class in the exception's MRO that is here
+# decides): the one place where the library's errors become HTTP.
+STATUS: dict[type[AdvisorError], int] = {
+    ProfileError: 422,
+    HistoryError: 422,
+    UnknownRuleError: 404,
+    UnknownParameterError: 404,
+    JobNotFoundError: 404,
+    JobConflictError: 409,
+    UserModelError: 424,  # the request was valid; the user's model/target code raised
+    JobStoreError: 503,
+    MissingDependencyError: 503,  # the server lacks an optional package: not the client's fault
+    InternalError: 500,
+    AdvisorError: 400,
+}
 
 
-async def _history(request: Request, exc: HistoryError) -> JSONResponse:
-    problems = [FieldProblem(("history", *p.location), p.message) for p in exc.problems]
-    return problem(422, str(exc).split("\n", 1)[0], problems)
-
-
-async def _not_found(request: Request, exc: AdvisorError) -> JSONResponse:
-    return problem(404, str(exc))
-
-
-async def _conflict(request: Request, exc: AdvisorError) -> JSONResponse:
-    return problem(409, str(exc))
-
-
-async def _unavailable(request: Request, exc: AdvisorError) -> JSONResponse:
-    log.error("job store unavailable: %s", exc)
-    return problem(503, "the job store is unavailable; see /readyz")
+def status_of(exc: AdvisorError) -> int:
+    return next(STATUS[c] for c in type(exc).__mro__ if c in STATUS)
 
 
 async def _advisor(request: Request, exc: AdvisorError) -> JSONResponse:
-    return problem(400, str(exc))
+    status = status_of(exc)
+    if isinstance(exc, ProfileError):
+        return problem(status, f"{len(exc.problems)} invalid field(s)", list(exc.problems))
+    if isinstance(exc, HistoryError):
+        problems = [FieldProblem(("history", *p.location), p.message) for p in exc.problems]
+        return problem(status, str(exc).split("\n", 1)[0], problems)
+    if isinstance(exc, JobStoreError):
+        log.error("job store unavailable: %s", exc)
+        return problem(status, "the job store is unavailable; see /readyz")
+    if status >= 500:
+        log.error("%s on %s %s: %s", type(exc).__name__, request.method, request.url.path, exc)
+    return problem(status, str(exc))
 
 
 async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
@@ -93,13 +114,6 @@ async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
 
 def install(app: FastAPI) -> None:
     app.add_exception_handler(RequestValidationError, _validation)  # type: ignore[arg-type]
-    app.add_exception_handler(ProfileError, _profile)  # type: ignore[arg-type]
-    app.add_exception_handler(HistoryError, _history)  # type: ignore[arg-type]
-    app.add_exception_handler(UnknownRuleError, _not_found)  # type: ignore[arg-type]
-    app.add_exception_handler(UnknownParameterError, _not_found)  # type: ignore[arg-type]
-    app.add_exception_handler(JobNotFoundError, _not_found)  # type: ignore[arg-type]
-    app.add_exception_handler(JobConflictError, _conflict)  # type: ignore[arg-type]
-    app.add_exception_handler(JobStoreError, _unavailable)  # type: ignore[arg-type]
     app.add_exception_handler(AdvisorError, _advisor)  # type: ignore[arg-type]
     app.add_exception_handler(StarletteHTTPException, _http)  # type: ignore[arg-type]
     app.add_exception_handler(Exception, _unexpected)

@@ -15,7 +15,7 @@ import torch
 from torch import nn
 from torch.utils.data import DataLoader, Dataset, TensorDataset, default_collate
 
-from advisor.errors import ProbeError
+from advisor.errors import ProbeError, UserModelError
 from advisor.probe_results import BatchPoint, BatchProbeResult
 
 from .batches import ComputeLoss, default_compute_loss, to_device
@@ -64,7 +64,7 @@ class _Stepper:
         except ProbeError:
             raise
         except Exception as exc:
-            raise ProbeError("the model or loss raised during the probe: "
+            raise UserModelError("the model or loss raised during the probe: "
                              f"{type(exc).__name__}: {exc}") from exc
         self.optimizer.step()
         self.optimizer.zero_grad(set_to_none=True)

@@ -17,7 +17,7 @@ import torch
 from torch import nn
 from torch.utils.data import DataLoader, Dataset, Subset
 
-from advisor.errors import AdvisorError, ProbeError
+from advisor.errors import AdvisorError, ProbeError, UserModelError
 from advisor.power_law import fit_power_law
 from advisor.probe_results import DataScalingResult, ScalingPoint
 
@@ -96,7 +96,7 @@ def data_scaling_probe(
                 except ProbeError:
                     raise
                 except Exception as exc:
-                    raise ProbeError(
+                    raise UserModelError(
                         f"training on {size} samples raised {type(exc).__name__}: {exc}"
                     ) from exc
             points.append(ScalingPoint(fraction=frac, samples=size, train_loss=tr, val_loss=va))

@@ -11,7 +11,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from advisor.errors import ProbeError
+from advisor.errors import ProbeError, UserModelError
 from advisor.probe_results import LRPick, LRRangeResult
 
 from .batches import ComputeLoss, cycle, default_compute_loss, make_loader, to_device
@@ -156,7 +156,7 @@ def train_step(model: nn.Module, opt: torch.optim.Optimizer, batches: Iterable[A
         except ProbeError:
             raise
         except Exception as exc:
-            raise ProbeError(f"the model or loss raised during the probe: "
+            raise UserModelError(f"the model or loss raised during the probe: "
                              f"{type(exc).__name__}: {exc}") from exc
         if not isinstance(loss, torch.Tensor) or loss.numel() != 1:
             raise ProbeError("the loss must be a scalar tensor; got "

@@ -20,7 +20,7 @@ import torch
 from torch import nn
 from torch.utils.data import DataLoader, Dataset, Subset
 
-from advisor.errors import ProbeError
+from advisor.errors import ProbeError, UserModelError
 from advisor.probe_results import SanityCheck, SanityResult
 
 from .batches import ComputeLoss, cycle, default_compute_loss, make_loader, split_batch, to_device
@@ -84,7 +84,7 @@ def sanity_checks(
                 except ProbeError:
                     raise
                 except Exception as exc:
-                    raise ProbeError(
+                    raise UserModelError(
                         f"sanity check {name}: the model raised {type(exc).__name__}: {exc}"
                     ) from exc
     restored = not snapshot.differences()

@@ -9,7 +9,7 @@ from typing import Any
 import torch
 from torch import nn
 
-from advisor.errors import ProbeError
+from advisor.errors import ProbeError, UserModelError
 from advisor.imports import ImportSpecError, import_callable
 from advisor.probing import BUILTIN_TARGETS as BUILTIN
 
@@ -32,7 +32,7 @@ def load_target(spec: str) -> ProbeTarget:
     try:
         made = factory()
     except Exception as exc:
-        raise ProbeError(f"target {spec!r} raised: {type(exc).__name__}: {exc}") from exc
+        raise UserModelError(f"target {spec!r} raised: {type(exc).__name__}: {exc}") from exc
     if not isinstance(made, tuple | list) or len(made) != 3:
         raise ProbeError(f"target {spec!r} must return (model, dataset_or_dataloader, loss_fn), "
                          f"got {type(made).__name__}"

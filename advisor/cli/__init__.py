@@ -7,7 +7,7 @@ import traceback
 
 import typer
 
-from ..errors import AdvisorError
+from ..errors import AdvisorError, InternalError, MissingDependencyError, UserModelError
 from . import diagnose, explain, probe, recommend, rules, serve, tune
 from .terminal import Terminal
 
@@ -36,6 +36,18 @@ app.command("tune")(tune.command)
 app.command("serve")(serve.command)
 
 EXIT_USAGE = 2
+# Exit status by error class, most specific first (the exception's MRO decides): the one place where
+# the library's errors become exit codes. sysexits.h: 69 unavailable, 70 internal software error.
+EXIT_CODES: dict[type[AdvisorError], int] = {
+    UserModelError: 3,  # your model/target code raised: the advisor's input was fine
+    MissingDependencyError: 69,
+    InternalError: 70,
+    AdvisorError: EXIT_USAGE,
+}
+
+
+def exit_code_of(exc: AdvisorError) -> int:
+    return next(EXIT_CODES[c] for c in type(exc).__mro__ if c in EXIT_CODES)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -48,8 +60,9 @@ def main(argv: list[str] | None = None) -> int:
     except AdvisorError as exc:
         if debug:
             traceback.print_exc()
-        terminal.error(str(exc))
-        return EXIT_USAGE
+        code = exit_code_of(exc)
+        terminal.error(f"internal error (a bug, please report it): {exc}" if code == 70 else str(exc))
+        return code
     except typer.Exit as exc:
         return exc.exit_code
     except (typer.Abort, KeyboardInterrupt):

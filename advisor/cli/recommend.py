@@ -47,7 +47,7 @@ def command(
 
         unknown = [name for name in exports if name not in FORMATS]
         if unknown:
-            raise UnknownExportError(unknown)
+            raise UnknownExportError(unknown, list(FORMATS))
     prof = load_profile(profile)
     kb = knowledge_base(rules_dir)
     measured = _run_probes(terminal, probe, target, prof.optimizer, seed, memory, gpu)
