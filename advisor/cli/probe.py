@@ -74,8 +74,8 @@ def lr(
                         start_lr=start_lr, end_lr=end_lr, batch_size=batch_size, device=device, mode=mode,
                         run_steps=run_steps, amp=amp,
                         progress=lambda i, n, lr_, loss: advance(i, f"lr {lr_:.2g} loss {loss:.4g}"))
-    _show(terminal, fmt, result, _with_profile(terminal, terminal.lr_result, prof, rules_dir,
-                                               "learning_rate"), plot, "plot_lr")
+    render = _with_profile(terminal, terminal.lr_result, prof, rules_dir, "lr_range", "learning_rate")
+    _show(terminal, fmt, result, render, plot, "plot_lr")
 
 
 @app.command("batch")
@@ -104,7 +104,7 @@ def batch(
         result = run_batch(target, optimizer=_optimizer(optimizer, prof), seed=seed, memory=memory, gpu=gpu,
                            effective_batch=effective_batch, device=device,
                            progress=lambda msg: advance(None, msg))
-    render = _with_profile(terminal, terminal.batch_result, prof, rules_dir, "batch_size")
+    render = _with_profile(terminal, terminal.batch_result, prof, rules_dir, "batch", "batch_size")
     _show(terminal, fmt, result, render, plot, "plot_memory")
 
 
@@ -166,7 +166,7 @@ def _optimizer(given: str | None, profile: Profile | None) -> str:
 
 
 def _with_profile(terminal: Terminal, render: Callable[[Any], None], profile: Profile | None,
-                  rules_dir: Path | None, parameter: str) -> Callable[[Any], None]:
+                  rules_dir: Path | None, evidence: str, parameter: str) -> Callable[[Any], None]:
     """The probe's table, then (with a profile) the value the recommendation takes from it and why:
     the number `recommend --probes` and `explain --probes` give for the same saved result."""
     if profile is None:
@@ -174,8 +174,7 @@ def _with_profile(terminal: Terminal, render: Callable[[Any], None], profile: Pr
 
     def both(result: Any) -> None:
         render(result)
-        field = "lr_range" if parameter == "learning_rate" else "batch"
-        rec = recommend(profile, ProbeResults(**{field: result}), kb=knowledge_base(rules_dir))
+        rec = recommend(profile, ProbeResults(**{evidence: result}), kb=knowledge_base(rules_dir))
         terminal.explanation(parameter, rec, f"\nWith {profile.name or 'your profile'}, "
                              "`advisor recommend --probes` starts from:")
 
