@@ -272,13 +272,14 @@ def _build(rows: list[Any], fmt: Format, source: str, first_row: int = 0) -> His
     chosen, epoch_col, step_col, ignored = _mapping(names)
     if "train_loss" not in chosen and "val_loss" not in chosen:
         accepted = ", ".join(ALIASES["train_loss"][:4] + ALIASES["val_loss"][:4])
+        n_aliases = len(ALIASES["train_loss"]) + len(ALIASES["val_loss"])
         shown = ", ".join(list(names)[:12])
         raise HistoryError(
             [
                 FieldProblem(
                     (),
                     f"no loss column among [{shown}]; name one of: {accepted} "
-                    "(see `advisor diagnose --help` for every accepted name)",
+                    f"(or another of the {n_aliases} accepted aliases)",
                 )
             ],
             source,

@@ -84,7 +84,7 @@ class Study:
         if diffs:
             raise StudyError(f"{self.path} belongs to another study: its {', '.join(diffs)} differ "
                              f"(stored {stored.get(diffs[0])}, now {wanted[diffs[0]]}); "
-                             "use another --study file")
+                             "choose another `study` file")
 
     def trials(self) -> list[Trial]:
         rows = self.db.execute(

@@ -145,7 +145,7 @@ def _worker_main(rec_json: str, settings: TuneSettings, worker: str) -> None:
 def tune(rec: Recommendation, settings: TuneSettings, on_trial: OnTrial | None = None) -> list[Trial]:
     """Run (or resume) a study to `settings.trials` finished trials; return every trial."""
     if settings.trials < 1:
-        raise AdvisorError(f"--trials must be >= 1, got {settings.trials}")
+        raise AdvisorError(f"`trials` must be >= 1, got {settings.trials}")
     if not rec.search_space:
         raise AdvisorError("the recommendation has an empty search space (1 trial in the profile's "
                            "budget?); raise budget.trials")
@@ -156,7 +156,7 @@ def tune(rec: Recommendation, settings: TuneSettings, on_trial: OnTrial | None =
         existing = study.trials()
         if existing and not settings.resume:
             raise StudyError(f"{settings.study} already holds {len(existing)} trials; "
-                             "add --resume to continue it, or choose another --study file")
+                             "set `resume` to continue it, or choose another `study` file")
         if settings.resume:
             study.interrupt_running()
     finally:

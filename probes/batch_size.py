@@ -114,7 +114,7 @@ def resolve_budget(device: torch.device, memory: str | int | None, gpu: str | No
     """Usable bytes: an explicit size, a named GPU less 10%, the free memory of this GPU less 10%,
     or on CPU half of what the OS reports available."""
     if memory is not None and gpu is not None:
-        raise ProbeError("give --memory or --gpu, not both")
+        raise ProbeError("give `memory` or `gpu`, not both")
     if isinstance(memory, int):
         return memory
     if memory is not None:

@@ -66,3 +66,30 @@ def test_a_crashing_user_model_is_exit_3_in_the_cli(cli, tmp_path) -> None:
     result = cli("probe", "lr", "-t", f"{target}:target", "--steps", "10")
     assert result.code == 3, result.err
     assert "shape mismatch in my model" in result.err and "Traceback" not in result.err
+
+
+def test_library_messages_name_parameters_and_the_cli_names_flags(cli) -> None:
+    pytest.importorskip("torch")
+    import torch
+
+    from advisor_probes.batch_size import resolve_budget
+
+    with pytest.raises(ProbeError) as caught:
+        resolve_budget(torch.device("cpu"), "1GiB", "a100-80gb")
+    assert "--" not in str(caught.value) and "`memory`" in str(caught.value)
+    result = cli("probe", "batch", "-t", "digits-mlp", "--memory", "1GiB", "--gpu", "a100-80gb")
+    assert result.code == 2 and "give --memory or --gpu, not both" in result.err
+
+
+def test_no_library_message_names_a_cli_flag() -> None:
+    import pathlib
+    import re
+
+    root = pathlib.Path(errors.__file__).parents[1]
+    flag_in_string = re.compile(r"""["'][^"'\n]*\s--[a-z][a-z-]+""")
+    offenders = [f"{path.relative_to(root)}:{n}"
+                 for folder in ("advisor", "probes", "api") for path in (root / folder).rglob("*.py")
+                 if "cli" not in path.parts and path.name not in {"job_worker.py", "job_runner.py"}
+                 for n, line in enumerate(path.read_text().splitlines(), 1)
+                 if (flag_in_string.search(line) and "raise" in line) or ("Error(" in line and "--" in line)]
+    assert offenders == []

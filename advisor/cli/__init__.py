@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import sys
 import traceback
 
@@ -50,6 +51,16 @@ def exit_code_of(exc: AdvisorError) -> int:
     return next(EXIT_CODES[c] for c in type(exc).__mro__ if c in EXIT_CODES)
 
 
+# Library messages name parameters in backticks; on the command line those are these flags.
+FLAGS = {"memory": "--memory", "gpu": "--gpu", "trials": "--trials", "resume": "--resume",
+         "study": "--study"}
+_PARAM = re.compile(r"`([a-z_]+)`")
+
+
+def as_flags(message: str) -> str:
+    return _PARAM.sub(lambda m: FLAGS.get(m.group(1), m.group(0)), message)
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point. User errors: one line (or one per problem) on stderr and exit code 2."""
     args = list(sys.argv[1:] if argv is None else argv)
@@ -61,7 +72,8 @@ def main(argv: list[str] | None = None) -> int:
         if debug:
             traceback.print_exc()
         code = exit_code_of(exc)
-        terminal.error(f"internal error (a bug, please report it): {exc}" if code == 70 else str(exc))
+        message = as_flags(str(exc))
+        terminal.error(f"internal error (a bug, please report it): {message}" if code == 70 else message)
         return code
     except typer.Exit as exc:
         return exc.exit_code
