@@ -7,7 +7,10 @@
 Importing this package loads neither torch nor scikit-optimize.
 """
 
-from .errors import (
+from advisor.core.knowledge import KnowledgeBase, check_rules, default_knowledge_base, load_knowledge_base
+from advisor.core.recommendation import AdviceItem, Dimension, Explanation, Recommendation, recommend
+from advisor.core.rule import Rule
+from advisor.errors import (
     AdvisorError,
     EngineError,
     InputFileError,
@@ -20,11 +23,8 @@ from .errors import (
     UnknownRuleError,
     UserModelError,
 )
-from .knowledge import KnowledgeBase, check_rules, default_knowledge_base, load_knowledge_base
-from .probe_results import ProbeResults
-from .profile import Profile, load_profile, parse_profile
-from .recommendation import AdviceItem, Dimension, Explanation, Recommendation, recommend
-from .rule import Rule
+from advisor.evidence.results import ProbeResults
+from advisor.profile.model import Profile, load_profile, parse_profile
 
 __all__ = [
     "AdviceItem",

@@ -8,7 +8,7 @@ from typing import Any
 
 import yaml
 
-from .errors import InputFileError
+from advisor.errors import InputFileError
 
 _Base: type = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 

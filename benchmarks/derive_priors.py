@@ -12,7 +12,7 @@ Data (neither is shipped; see docs/tuning-data.md for how to get them):
   tuned MLP configs of their repository (`output/<dataset>/mlp/tuned/0.toml`, Optuna TPE with
   100 trials, AdamW, early stopping) on 11 datasets.
 
-Every number the rules cite as `EXT-PRIOR-*` in rules/sources.yaml is printed by this script.
+Every number the rules cite as `EXT-PRIOR-*` in rules/advisor_rules/sources.yaml is printed by this script.
 """
 
 from __future__ import annotations
@@ -71,7 +71,7 @@ def task_sizes(path: Path = TASKS_CSV) -> dict[str, int]:
     return {t: int(r["n_instances"]) for t, r in task_meta(path).items() if r["n_instances"]}
 
 
-# The ranges rules/priors.yaml searches, to report how many per-task optima each holds.
+# The ranges rules/advisor_rules/priors.yaml searches, to report how many per-task optima each holds.
 RULE_RANGES = {"learning_rate": (0.003, 0.1), "weight_decay": (1e-8, 1e-3), "dropout": (0.0, 0.5)}
 
 
@@ -116,7 +116,7 @@ def lcbench_report(tables: dict[str, TuningTable], sizes: dict[str, int]) -> lis
             lines.append("    median percentile by value (others averaged): "
                          + ", ".join(f"{_fmt(v)}: {r:.0f}" for v, r in rank.items()))
         lines.append("")
-    lines.append("per-task best inside the ranges the rules search (rules/priors.yaml):")
+    lines.append("per-task best inside the ranges the rules search (rules/advisor_rules/priors.yaml):")
     for p, (low, high) in RULE_RANGES.items():
         inside = sum(low <= t.best()[p] <= high for t in used)
         lines.append(f"  {p} [{_fmt(low)}, {_fmt(high)}]: {inside}/{len(used)}")

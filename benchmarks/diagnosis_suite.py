@@ -417,11 +417,10 @@ def make(seeds: list[int], tasks_filter: set[str] | None) -> None:
 
 
 def score(use_profile: bool) -> list[dict]:
-    from lr_suite import suite_by_name
-
     from advisor import parse_profile
-    from advisor.diagnosis import diagnose
-    from advisor.history import load_history
+    from advisor.core.diagnosis import diagnose
+    from advisor.evidence.history import load_history
+    from lr_suite import suite_by_name
 
     tasks = suite_by_name()
     labels = json.loads((SET / "labels.json").read_text())

@@ -33,13 +33,13 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).parent))
 import lr_accuracy
-from lr_suite import SuiteTask, suite
-
 from advisor_probes.lr_search import MIN_BUDGET, horizon_corrected, last_steps, lr_search
+from lr_suite import SuiteTask, suite
 from lr_tasks import Task
 
 EXPONENTS = np.round(np.arange(0.0, 1.01, 0.125), 3)  # the horizon exponents leave-one-task-out tries
-# The quick probe's profile factors (rules/probes.yaml), checked here on tasks they were not fitted on.
+# The quick probe's profile factors (rules/advisor_rules/probes.yaml), checked on tasks they were
+# not fitted on.
 FACTORS = {"sgd-batchnorm ÷2": lambda c, r: c.profile["model"].get("batchnorm")
            and c.optimizer in ("sgd", "momentum", "nesterov") and r.min_loss_lr / 2,
            "recurrent ÷25": lambda c, r: c.profile["model"]["family"] in ("rnn", "lstm", "gru")

@@ -37,6 +37,7 @@ import numpy as np
 import yaml
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+from advisor import Dimension, KnowledgeBase, load_knowledge_base, parse_profile, recommend
 from derive_priors import lcbench_split, lcbench_tables, task_meta
 from tuning_tables import (
     TuningTable,
@@ -47,8 +48,6 @@ from tuning_tables import (
     read_rows,
     snap,
 )
-
-from advisor import Dimension, KnowledgeBase, load_knowledge_base, parse_profile, recommend
 
 K = 10  # random-search trials
 _GROUP_ORDER = ("LCBench, derivation tasks (in-sample)",

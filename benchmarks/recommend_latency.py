@@ -16,7 +16,7 @@ import time
 from pathlib import Path
 
 from advisor import default_knowledge_base, load_knowledge_base, load_profile, recommend
-from advisor.facts import profile_facts
+from advisor.core.facts import profile_facts
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -28,7 +28,7 @@ from torch.utils.data import DataLoader
 
 sys.path.insert(0, str(Path(__file__).parent))
 from advisor import ProbeResults, parse_profile, recommend
-from advisor.search_space import point_to_config, to_skopt_dimensions
+from advisor.core.search_space import point_to_config, to_skopt_dimensions
 from advisor_probes import lr_range_test
 from lr_tasks import Task, tasks, train
 

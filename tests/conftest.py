@@ -17,7 +17,7 @@ import yaml
 
 from advisor import KnowledgeBase, Profile, default_knowledge_base, load_profile, parse_profile
 from advisor.cli import main
-from advisor.knowledge import default_rules_dir
+from advisor.core.knowledge import default_rules_dir
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = sorted((ROOT / "examples").glob("*.yaml"))

@@ -145,8 +145,8 @@ def test_diagnose_bare_history_and_wrapped_request(client: httpx.Client) -> None
 
 
 def test_diagnose_matches_the_library(client: httpx.Client) -> None:
-    from advisor.diagnosis import diagnose
-    from advisor.history import parse_history_json
+    from advisor.core.diagnosis import diagnose
+    from advisor.evidence.history import parse_history_json
 
     rows = [{"epoch": i, "train_loss": 2 / (i + 1), "val_loss": 2 / (i + 1) + 0.05 * max(0, i - 5)}
             for i in range(20)]

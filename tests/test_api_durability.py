@@ -16,7 +16,7 @@ from pathlib import Path
 
 import httpx
 
-from advisor.job_store import RESTART_REASON
+from advisor.jobs.store import RESTART_REASON
 
 from .conftest import _free_port
 from .test_api_jobs import wait_for

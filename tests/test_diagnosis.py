@@ -8,11 +8,11 @@ from pathlib import Path
 import pytest
 
 from advisor import parse_profile
-from advisor.diagnosis import diagnose, render, request_from_payload
+from advisor.core.diagnosis import diagnose, render, request_from_payload
+from advisor.core.knowledge import load_knowledge_base
 from advisor.errors import AdvisorError, KnowledgeBaseError
-from advisor.history import load_history, parse_history_json, parse_history_text
-from advisor.knowledge import load_knowledge_base
-from advisor.probe_results import DataScalingResult, SanityCheck, SanityResult
+from advisor.evidence.history import load_history, parse_history_json, parse_history_text
+from advisor.evidence.results import DataScalingResult, SanityCheck, SanityResult
 
 from .conftest import HISTORIES as FIXTURES
 from .conftest import base_profile

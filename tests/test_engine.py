@@ -7,9 +7,9 @@ import sys
 from pathlib import Path
 
 from advisor import load_knowledge_base, recommend
-from advisor.engine import infer
-from advisor.facts import profile_facts
-from advisor.knowledge import default_rules_dir
+from advisor.core.engine import infer
+from advisor.core.facts import profile_facts
+from advisor.core.knowledge import default_rules_dir
 
 from .conftest import ROOT
 

@@ -11,7 +11,7 @@ import pytest
 import yaml
 
 from advisor import recommend
-from advisor.exports import render_exports
+from advisor.outputs.exports import render_exports
 
 FORMATS = ["skopt", "optuna", "ray", "wandb", "hydra"]
 

@@ -2,8 +2,8 @@ from __future__ import annotations
 
 import pytest
 
-from advisor.expression import ExpressionError, compile_expression
-from advisor.facts import FACTS
+from advisor.core.expression import ExpressionError, compile_expression
+from advisor.core.facts import FACTS
 
 
 def c(text: str, expect: str = "bool"):

@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from advisor import history as history_module
 from advisor.errors import HistoryError, InputFileError
-from advisor.history import load_history, parse_history_json, parse_history_text
+from advisor.evidence import history as history_module
+from advisor.evidence.history import load_history, parse_history_json, parse_history_text
 
 HERE = Path(__file__).parent / "histories"
 

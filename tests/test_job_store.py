@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from advisor.job_store import RESTART_REASON, JobConflictError, JobNotFoundError, JobStore, JobStoreError
+from advisor.jobs.store import RESTART_REASON, JobConflictError, JobNotFoundError, JobStore, JobStoreError
 
 
 @pytest.fixture

@@ -8,9 +8,9 @@ import pytest
 import yaml
 
 from advisor import recommend
-from advisor.diagnosis import diagnose
-from advisor.history import load_history
-from advisor.probe_results import DataScalingResult, SanityResult
+from advisor.core.diagnosis import diagnose
+from advisor.evidence.history import load_history
+from advisor.evidence.results import DataScalingResult, SanityResult
 
 from .conftest import DIAGNOSIS_CASES, HISTORIES, ROOT
 
@@ -78,6 +78,6 @@ def test_every_source_cited_exists_with_a_section(kb) -> None:
 
 
 def test_topics_follow_the_design_card() -> None:
-    names = {p.stem for p in (ROOT / "rules").glob("*.yaml")}
+    names = {p.stem for p in (ROOT / "rules" / "advisor_rules").glob("*.yaml")}
     assert {"learning_rate", "optimizer", "batch_size", "regularization", "schedule", "finetune",
             "data", "architecture", "gan", "debugging", "search"} <= names

@@ -148,7 +148,7 @@ NEVER_FIRES = ("- id: extra.never\n  source: [LR-01]\n  when: num_samples < 0\n"
 
 
 def test_a_passed_exhaustive_check_is_remembered(rules_copy: Path, tmp_path: Path, monkeypatch) -> None:
-    from advisor import check_cache
+    from advisor.core import check_cache
 
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
     load_knowledge_base(rules_copy)
@@ -161,7 +161,7 @@ def test_a_passed_exhaustive_check_is_remembered(rules_copy: Path, tmp_path: Pat
 
 
 def test_the_linter_ignores_the_cache(rules_copy: Path, tmp_path: Path, monkeypatch) -> None:
-    from advisor import check_cache
+    from advisor.core import check_cache
 
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
     write_rule(rules_copy, NEVER_FIRES)

@@ -8,7 +8,7 @@ import random
 import pytest
 
 from advisor.errors import AdvisorError
-from advisor.power_law import fit_power_law
+from advisor.evidence.power_law import fit_power_law
 
 
 @pytest.mark.parametrize("b", [0.25, 0.5, 1.0])

@@ -1,5 +1,5 @@
-"""Priors from tuning data (rules/priors.yaml): tabular MLPs start unregularized at a small batch and
-search regularization early; other families keep the seeds' defaults."""
+"""Priors from tuning data (rules/advisor_rules/priors.yaml): tabular MLPs start unregularized at a small
+batch and search regularization early; other families keep the seeds' defaults."""
 
 from __future__ import annotations
 

@@ -9,8 +9,8 @@ import pytest
 import yaml
 
 from advisor import InputFileError
-from advisor.probe_files import load_probe_results
-from advisor.probe_results import LRRangeResult, ProbeResults
+from advisor.evidence.files import load_probe_results
+from advisor.evidence.results import LRRangeResult, ProbeResults
 
 from .conftest import ROOT
 

@@ -8,7 +8,7 @@ from torch import nn
 from torch.utils.data import DataLoader, TensorDataset
 
 from advisor import ProbeError
-from advisor.diagnosis import diagnose
+from advisor.core.diagnosis import diagnose
 from advisor_probes import load_target
 from advisor_probes.sanity import sanity_checks
 

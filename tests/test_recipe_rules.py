@@ -1,5 +1,5 @@
-"""Today's recipe families (rules/recipes.yaml and the rules that test `recipe`), checked against
-the values their cited sources state."""
+"""Today's recipe families (rules/advisor_rules/recipes.yaml and the rules that test `recipe`), checked
+against the values their cited sources state."""
 
 from __future__ import annotations
 

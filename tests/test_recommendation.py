@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 
 from advisor import Recommendation, parse_profile, recommend
-from advisor.params import PARAMS
+from advisor.core.params import PARAMS
 
 from .conftest import ALL_PROFILES, base_profile
 

@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 
 from advisor import KnowledgeBaseError, recommend
-from advisor.expression import compile_expression
-from advisor.facts import FACTS
+from advisor.core.expression import compile_expression
+from advisor.core.facts import FACTS
 
 from .test_engine import mini_kb
 

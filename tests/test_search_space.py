@@ -8,7 +8,7 @@ from skopt import gp_minimize
 from skopt.space import Categorical, Integer, Real
 
 from advisor import recommend
-from advisor.search_space import config_to_point, point_to_config
+from advisor.core.search_space import config_to_point, point_to_config
 
 
 def test_converts_to_skopt_dimensions(profiles) -> None:
@@ -21,8 +21,8 @@ def test_converts_to_skopt_dimensions(profiles) -> None:
 
 
 def test_integer_dimension(profiles) -> None:
-    from advisor.recommendation import Dimension
-    from advisor.search_space import to_skopt_dimensions
+    from advisor.core.recommendation import Dimension
+    from advisor.core.search_space import to_skopt_dimensions
 
     [dim] = to_skopt_dimensions([Dimension(name="batch_size", type="integer", low=16, high=512,
                                            prior="log-uniform")])

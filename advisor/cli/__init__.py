@@ -8,9 +8,9 @@ import traceback
 
 import typer
 
-from ..errors import AdvisorError, InternalError, MissingDependencyError, UserModelError
-from . import diagnose, explain, probe, recommend, rules, serve, tune
-from .terminal import Terminal
+from advisor.cli import diagnose, explain, probe, recommend, rules, serve, tune
+from advisor.cli.terminal import Terminal
+from advisor.errors import AdvisorError, InternalError, MissingDependencyError, UserModelError
 
 app = typer.Typer(
     name="advisor",

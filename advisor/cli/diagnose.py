@@ -8,14 +8,14 @@ from typing import TypeVar
 import typer
 from pydantic import BaseModel, ValidationError
 
-from ..diagnosis import diagnose
-from ..errors import InputFileError
-from ..history import ALIASES, load_history
-from ..probe_results import DataScalingResult, SanityResult
-from ..profile import load_profile
-from ..yamlio import dump_yaml
-from .options import FORMAT, RULES_DIR, Format, knowledge_base
-from .terminal import Terminal
+from advisor.cli.options import FORMAT, RULES_DIR, Format, knowledge_base
+from advisor.cli.terminal import Terminal
+from advisor.core.diagnosis import diagnose
+from advisor.errors import InputFileError
+from advisor.evidence.history import ALIASES, load_history
+from advisor.evidence.results import DataScalingResult, SanityResult
+from advisor.profile.model import load_profile
+from advisor.yamlio import dump_yaml
 
 _COLUMNS_HELP = "; ".join(f"{name}: {', '.join(names)}" for name, names in ALIASES.items())
 M = TypeVar("M", bound=BaseModel)
@@ -59,9 +59,6 @@ def command(
     )
     terminal = Terminal()
     if plot is not None and parsed is not None:
-        from ..probing import probes_module
-
-        probes_module()  # a clear error naming the extra when matplotlib/torch are missing
         from advisor_probes.plots import plot_history
 
         terminal.note(f"wrote {plot_history(parsed, result, plot)}")

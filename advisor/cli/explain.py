@@ -7,13 +7,13 @@ from pathlib import Path
 
 import typer
 
-from ..errors import UnknownParameterError
-from ..params import PARAMS
-from ..probe_files import load_probe_results
-from ..profile import load_profile
-from ..recommendation import recommend
-from .options import FORMAT, RULES_DIR, Format, knowledge_base
-from .terminal import Terminal
+from advisor.cli.options import FORMAT, RULES_DIR, Format, knowledge_base
+from advisor.cli.terminal import Terminal
+from advisor.core.params import PARAMS
+from advisor.core.recommendation import recommend
+from advisor.errors import UnknownParameterError
+from advisor.evidence.files import load_probe_results
+from advisor.profile.model import load_profile
 
 
 def command(

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import typer
 
-from ..knowledge import KnowledgeBase, default_knowledge_base, load_knowledge_base
+from advisor.core.knowledge import KnowledgeBase, default_knowledge_base, load_knowledge_base
 
 
 class Format(StrEnum):

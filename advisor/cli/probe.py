@@ -9,15 +9,14 @@ from typing import Any
 import typer
 from pydantic import BaseModel
 
-from ..diagnosis import diagnose
-from ..errors import ProbeError
-from ..probe_results import ProbeResults
-from ..probing import probes_module, run_batch, run_lr, run_sanity, run_scaling
-from ..profile import Profile, load_profile
-from ..recommendation import recommend
-from ..yamlio import dump_yaml
-from .options import FORMAT, RULES_DIR, Format, knowledge_base
-from .terminal import Terminal
+from advisor.cli.options import FORMAT, RULES_DIR, Format, knowledge_base
+from advisor.cli.terminal import Terminal
+from advisor.core.diagnosis import diagnose
+from advisor.core.recommendation import recommend
+from advisor.errors import ProbeError
+from advisor.evidence.results import ProbeResults
+from advisor.profile.model import Profile, load_profile
+from advisor.yamlio import dump_yaml
 
 app = typer.Typer(help="Measure on your model: LR range test, batch-size memory probe, sanity checks, "
                   "data scaling.",
@@ -70,7 +69,7 @@ def lr(
             amp = prof.hardware.precision
     terminal = Terminal()
     with terminal.progress(f"LR probe ({mode})", total=steps if mode == "quick" else None) as advance:
-        result = run_lr(target, optimizer=_optimizer(optimizer, prof), seed=seed, steps=steps,
+        result = _runners().run_lr(target, optimizer=_optimizer(optimizer, prof), seed=seed, steps=steps,
                         start_lr=start_lr, end_lr=end_lr, batch_size=batch_size, device=device, mode=mode,
                         run_steps=run_steps, amp=amp,
                         progress=lambda i, n, lr_, loss: advance(i, f"lr {lr_:.2g} loss {loss:.4g}"))
@@ -101,8 +100,8 @@ def batch(
         effective_batch = effective_batch or prof.hardware.global_batch_size
     terminal = Terminal()
     with terminal.progress("batch-size probe", total=None) as advance:
-        result = run_batch(target, optimizer=_optimizer(optimizer, prof), seed=seed, memory=memory, gpu=gpu,
-                           effective_batch=effective_batch, device=device,
+        result = _runners().run_batch(target, optimizer=_optimizer(optimizer, prof), seed=seed,
+                                      memory=memory, gpu=gpu, effective_batch=effective_batch, device=device,
                            progress=lambda msg: advance(None, msg))
     render = _with_profile(terminal, terminal.batch_result, prof, rules_dir, "batch", "batch_size")
     _show(terminal, fmt, result, render, plot, "plot_memory")
@@ -126,8 +125,8 @@ def sanity(
     terminal = Terminal()
     names = [c.strip() for c in checks.split(",") if c.strip()] if checks else None
     with terminal.progress("sanity checks", total=None) as advance:
-        result = run_sanity(target, optimizer=optimizer, lr=lr, batch_size=batch_size, checks=names,
-                            seed=seed, device=device, progress=lambda name: advance(None, name))
+        result = _runners().run_sanity(target, optimizer=optimizer, lr=lr, batch_size=batch_size,
+                                       checks=names, seed=seed, device=device, progress=lambda name: advance(None, name))
     title = f"{target} (sanity checks)"
     _show(terminal, fmt, result, lambda r: terminal.diagnosis(diagnose(sanity=r), title))
 
@@ -153,8 +152,8 @@ def data_scaling(
     except ValueError:
         raise ProbeError(f"--fractions must be comma-separated numbers, got {fractions!r}") from None
     with terminal.progress("data scaling", total=len(values)) as advance:
-        result = run_scaling(target, fractions=values, optimizer=optimizer, lr=lr, batch_size=batch_size,
-                             epochs=epochs, seed=seed, device=device,
+        result = _runners().run_scaling(target, fractions=values, optimizer=optimizer, lr=lr,
+                                        batch_size=batch_size, epochs=epochs, seed=seed, device=device,
                              progress=lambda i, n, msg: advance(i, msg))
     title = f"{target} (data scaling)"
     render = lambda r: terminal.diagnosis(diagnose(scaling=r), title)  # noqa: E731
@@ -200,6 +199,12 @@ def _plot(path: Path, result: object, function: str, terminal: Terminal) -> None
         from advisor_probes import plots
     except ImportError as exc:  # pragma: no cover - matplotlib missing
         raise ProbeError(f"plotting needs matplotlib: {exc}") from None
-    probes_module()
     written = getattr(plots, function)(result, path)
     terminal.note(f"wrote {written}")
+
+
+def _runners() -> Any:
+    """The torch side, imported only when a probe runs (a missing extra is a clear error)."""
+    from advisor_probes import runners
+
+    return runners

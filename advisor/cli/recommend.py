@@ -6,15 +6,15 @@ from pathlib import Path
 
 import typer
 
-from ..errors import InputFileError, ProbeError
-from ..output import write_outputs
-from ..probe_files import load_probe_results
-from ..probe_results import ProbeResults
-from ..profile import load_profile
-from ..recommendation import recommend
-from ..yamlio import dump_yaml
-from .options import FORMAT, RULES_DIR, Format, knowledge_base
-from .terminal import Terminal
+from advisor.cli.options import FORMAT, RULES_DIR, Format, knowledge_base
+from advisor.cli.terminal import Terminal
+from advisor.core.recommendation import recommend
+from advisor.errors import InputFileError, ProbeError
+from advisor.evidence.files import load_probe_results
+from advisor.evidence.results import ProbeResults
+from advisor.outputs.files import write_outputs
+from advisor.profile.model import load_profile
+from advisor.yamlio import dump_yaml
 
 
 def command(
@@ -43,7 +43,7 @@ def command(
     if exports and out is None:
         raise InputFileError("--export needs --out DIR")
     if exports:
-        from ..exports import FORMATS, UnknownExportError
+        from advisor.outputs.exports import FORMATS, UnknownExportError
 
         unknown = [name for name in exports if name not in FORMATS]
         if unknown:
@@ -71,7 +71,7 @@ def _run_probes(terminal: Terminal, names: list[str], target: str | None, optimi
         if target is not None:
             raise ProbeError("--target given without --probe; add --probe lr and/or --probe batch")
         return None
-    from ..probing import PROBE_NAMES, run_probes
+    from advisor_probes.runners import PROBE_NAMES, run_probes
 
     unknown = sorted(set(names) - set(PROBE_NAMES))
     if unknown:

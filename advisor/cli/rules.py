@@ -7,9 +7,9 @@ from pathlib import Path
 
 import typer
 
-from ..knowledge import check_rules, default_rules_dir
-from .options import FORMAT, RULES_DIR, Format, knowledge_base
-from .terminal import Terminal
+from advisor.cli.options import FORMAT, RULES_DIR, Format, knowledge_base
+from advisor.cli.terminal import Terminal
+from advisor.core.knowledge import check_rules, default_rules_dir
 
 app = typer.Typer(help="Inspect and check the knowledge base.", no_args_is_help=True)
 

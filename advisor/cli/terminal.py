@@ -12,10 +12,10 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from ..diagnosis import Diagnosis
-from ..probe_results import BatchProbeResult, DataScalingResult, LRRangeResult, SanityResult
-from ..recommendation import Recommendation
-from ..rule import Rule
+from advisor.core.diagnosis import Diagnosis
+from advisor.core.recommendation import Recommendation
+from advisor.core.rule import Rule
+from advisor.evidence.results import BatchProbeResult, DataScalingResult, LRRangeResult, SanityResult
 
 _SEVERITY_STYLE = {"critical": "bold red", "warning": "yellow", "info": "cyan"}
 

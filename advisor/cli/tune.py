@@ -7,14 +7,14 @@ from pathlib import Path
 import typer
 from rich.table import Table
 
-from ..output import write_atomic
-from ..profile import load_profile
-from ..recommendation import recommend
-from ..study import Trial
-from ..tuner import TuneSettings, best_trial, convergence_plot, tune
-from ..yamlio import dump_yaml
-from .options import RULES_DIR, knowledge_base
-from .terminal import Terminal
+from advisor.cli.options import RULES_DIR, knowledge_base
+from advisor.cli.terminal import Terminal
+from advisor.core.recommendation import recommend
+from advisor.outputs.files import write_atomic
+from advisor.profile.model import load_profile
+from advisor.tuning.study import Trial
+from advisor.tuning.tuner import TuneSettings, best_trial, convergence_plot, tune
+from advisor.yamlio import dump_yaml
 
 
 def command(

@@ -6,7 +6,7 @@ Usage: export_lcbench.py YAHPO_DATA_DIR OUT_DIR
 YAHPO_DATA_DIR holds `lcbench/` from the public slds-lmu/yahpo_data repository (not shipped
 here: the surrogate is 20 MB and under its own licence). The table written to OUT_DIR is
 derived data and stays out of the repository as well; the priors read from it are cited in
-rules/sources.yaml.
+rules/advisor_rules/sources.yaml.
 """
 
 from __future__ import annotations

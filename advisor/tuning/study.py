@@ -1,0 +1,124 @@
+"""A study on disk: every finished trial in SQLite (WAL, one transaction per trial).
+
+Finished trials are committed before the next point is asked, so killing a worker at any moment
+loses at most the trial it was running; `--resume` rebuilds the optimizer from this history.
+Several worker processes share one file: claiming a trial slot is one IMMEDIATE transaction.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import sqlite3
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from advisor.errors import StudyError
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS trials (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    worker TEXT NOT NULL,
+    status TEXT NOT NULL CHECK (status IN ('running', 'complete', 'failed', 'interrupted')),
+    config TEXT NOT NULL,
+    value REAL,
+    error TEXT,
+    started REAL NOT NULL,
+    duration REAL
+);
+"""
+
+
+@dataclass(frozen=True)
+class Trial:
+    id: int
+    worker: str
+    status: str
+    config: dict[str, Any]
+    value: float | None
+    error: str | None
+    duration: float | None
+
+
+class Study:
+    def __init__(self, path: str | Path) -> None:
+        self.path = Path(path)
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self.db = sqlite3.connect(self.path, timeout=30, isolation_level=None)
+            self.db.execute("PRAGMA journal_mode=WAL")
+            self.db.execute("PRAGMA synchronous=NORMAL")
+            self.db.executescript(SCHEMA)
+        except sqlite3.DatabaseError as exc:
+            raise StudyError(f"{self.path}: not a usable study database ({exc})") from None
+
+    def close(self) -> None:
+        self.db.close()
+
+    def _write(self, sql: str, args: tuple[Any, ...] = ()) -> sqlite3.Cursor:
+        try:
+            self.db.execute("BEGIN IMMEDIATE")
+            cur = self.db.execute(sql, args)
+            self.db.execute("COMMIT")
+            return cur
+        except sqlite3.OperationalError as exc:
+            if self.db.in_transaction:
+                self.db.execute("ROLLBACK")
+            raise StudyError(f"{self.path}: {exc} (another process holds the study too long?)") from None
+
+    def meta(self) -> dict[str, str]:
+        return dict(self.db.execute("SELECT key, value FROM meta").fetchall())
+
+    def bind(self, fingerprint: dict[str, Any]) -> None:
+        """Tie the study to one search space; refuse a study made for another."""
+        stored = self.meta()
+        wanted = {k: json.dumps(v, sort_keys=True) for k, v in fingerprint.items()}
+        if not stored:
+            for key, value in wanted.items():
+                self._write("INSERT OR IGNORE INTO meta VALUES (?, ?)", (key, value))
+            return
+        diffs = [k for k in wanted if stored.get(k) != wanted[k]]
+        if diffs:
+            raise StudyError(f"{self.path} belongs to another study: its {', '.join(diffs)} differ "
+                             f"(stored {stored.get(diffs[0])}, now {wanted[diffs[0]]}); "
+                             "choose another `study` file")
+
+    def trials(self) -> list[Trial]:
+        rows = self.db.execute(
+            "SELECT id, worker, status, config, value, error, duration FROM trials ORDER BY id"
+        ).fetchall()
+        return [Trial(r[0], r[1], r[2], json.loads(r[3]), r[4], r[5], r[6]) for r in rows]
+
+    def claim(self, worker: str, config: dict[str, Any], total: int) -> int | None:
+        """Start a trial if fewer than `total` are finished or running; None when the study is full."""
+        try:
+            self.db.execute("BEGIN IMMEDIATE")
+            used = self.db.execute(
+                "SELECT COUNT(*) FROM trials WHERE status IN ('running', 'complete', 'failed')"
+            ).fetchone()[0]
+            if used >= total:
+                self.db.execute("COMMIT")
+                return None
+            cur = self.db.execute(
+                "INSERT INTO trials (worker, status, config, started) VALUES (?, 'running', ?, ?)",
+                (worker, json.dumps(config, sort_keys=True), time.time()))
+            self.db.execute("COMMIT")
+            return int(cur.lastrowid)
+        except sqlite3.OperationalError as exc:
+            if self.db.in_transaction:
+                self.db.execute("ROLLBACK")
+            raise StudyError(f"{self.path}: {exc}") from None
+
+    def finish(self, trial_id: int, value: float | None, error: str | None, duration: float) -> None:
+        status = "complete" if error is None else "failed"
+        stored = value if value is not None and math.isfinite(value) else None
+        self._write("UPDATE trials SET status = ?, value = ?, error = ?, duration = ? WHERE id = ?",
+                    (status, stored, error, duration, trial_id))
+
+    def interrupt_running(self) -> int:
+        """On resume: trials left 'running' by a dead process are marked interrupted (re-run)."""
+        return self._write("UPDATE trials SET status = 'interrupted', error = 'worker died mid-trial' "
+                           "WHERE status = 'running'").rowcount

@@ -1,0 +1,216 @@
+"""`advisor tune`: Bayesian search (scikit-optimize GP, ask/tell) over the recommended space.
+
+The objective is imported by name in each worker (never pickled); every finished trial is in the
+study database before the next point is asked; failed and NaN trials are told to the optimizer as
+a bad value; workers share the database and each refits from its history before asking.
+"""
+
+from __future__ import annotations
+
+import math
+import multiprocessing
+import signal
+import threading
+import time
+import traceback
+import warnings
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from advisor.core.recommendation import Recommendation
+from advisor.core.search_space import point_to_config, to_skopt_dimensions
+from advisor.errors import AdvisorError
+from advisor.tuning.study import Study, StudyError, Trial
+from advisor.user_code import import_callable
+
+OnTrial = Callable[[Trial, list[Trial]], None]
+
+
+class TrialTimeout(Exception):
+    pass
+
+
+@dataclass(frozen=True)
+class TuneSettings:
+    objective: str
+    study: str
+    trials: int
+    maximize: bool = False
+    seed: int = 0
+    workers: int = 1
+    trial_timeout: float | None = None
+    resume: bool = False
+
+
+def fingerprint(rec: Recommendation, maximize: bool) -> dict[str, Any]:
+    return {"search_space": [d.model_dump(mode="json") for d in rec.search_space],
+            "direction": "maximize" if maximize else "minimize"}
+
+
+def _bad_value(values: list[float]) -> float:
+    # A failed trial counts as clearly worse than anything seen, without an absurd scale.
+    if not values:
+        return 1e6
+    worst, best = max(values), min(values)
+    return worst + max(1.0, worst - best)
+
+
+def _ask(rec: Recommendation, history: list[Trial], settings: TuneSettings, worker: str) -> dict[str, Any]:
+    from skopt import Optimizer
+
+    dims = rec.search_space
+    start = {d.name: rec.config[d.name] for d in dims}
+    if not history or not dims:
+        return dict(rec.config)
+    if all({d.name: t.config.get(d.name) for d in dims} != start for t in history):
+        return dict(rec.config)  # the starting config runs first
+    sign = -1.0 if settings.maximize else 1.0
+    done = [t for t in history if t.status in ("complete", "failed")]
+    good = [sign * t.value for t in done if t.status == "complete" and t.value is not None]
+    bad = _bad_value(good)
+    xs = [[t.config[d.name] for d in dims] for t in done]
+    ys = [sign * t.value if t.status == "complete" and t.value is not None else bad for t in done]
+    running = [[t.config[d.name] for d in dims] for t in history if t.status == "running"]
+    opt = Optimizer(to_skopt_dimensions(dims), base_estimator="GP", acq_func="EI",
+                    n_initial_points=min(5, max(1, settings.trials // 4)),
+                    random_state=settings.seed + sum(map(ord, worker)) + len(history))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        if xs:
+            opt.tell(xs, ys)
+        if running:  # constant liar: pretend pending trials scored the best so far
+            opt.tell(running, [min(ys) if ys else 0.0] * len(running))
+        point = opt.ask()
+    return point_to_config(dims, point, rec.config)
+
+
+def _call(objective: Callable[[dict[str, Any]], Any], config: dict[str, Any],
+          timeout: float | None) -> tuple[float | None, str | None]:
+    use_alarm = timeout is not None and threading.current_thread() is threading.main_thread()
+
+    def on_alarm(signum: int, frame: Any) -> None:
+        raise TrialTimeout
+
+    if use_alarm:
+        previous = signal.signal(signal.SIGALRM, on_alarm)
+        signal.setitimer(signal.ITIMER_REAL, timeout)
+    try:
+        result = objective(dict(config))
+    except TrialTimeout:
+        return None, f"timed out after {timeout:g} s"
+    except Exception as exc:
+        tb = traceback.extract_tb(exc.__traceback__)[-1]
+        return None, f"{type(exc).__name__}: {exc} (at {Path(tb.filename).name}:{tb.lineno})"
+    finally:
+        if use_alarm:
+            signal.setitimer(signal.ITIMER_REAL, 0)
+            signal.signal(signal.SIGALRM, previous)
+    if isinstance(result, bool) or not isinstance(result, int | float):
+        return None, f"objective returned {result!r} ({type(result).__name__}), expected a number"
+    if not math.isfinite(result):
+        return None, f"objective returned {result}"
+    return float(result), None
+
+
+def run_worker(rec: Recommendation, settings: TuneSettings, worker: str,
+               on_trial: OnTrial | None = None) -> None:
+    objective = import_callable(settings.objective)
+    study = Study(settings.study)
+    try:
+        while True:
+            history = study.trials()
+            live = [t for t in history if t.status in ("running", "complete", "failed")]
+            if len(live) >= settings.trials:
+                return
+            config = _ask(rec, live, settings, worker)
+            trial_id = study.claim(worker, config, settings.trials)
+            if trial_id is None:
+                return
+            started = time.perf_counter()
+            value, error = _call(objective, config, settings.trial_timeout)
+            study.finish(trial_id, value, error, time.perf_counter() - started)
+            if on_trial is not None:
+                trials = study.trials()
+                on_trial(next(t for t in trials if t.id == trial_id), trials)
+    finally:
+        study.close()
+
+
+def _worker_main(rec_json: str, settings: TuneSettings, worker: str) -> None:
+    run_worker(Recommendation.model_validate_json(rec_json), settings, worker)
+
+
+def tune(rec: Recommendation, settings: TuneSettings, on_trial: OnTrial | None = None) -> list[Trial]:
+    """Run (or resume) a study to `settings.trials` finished trials; return every trial."""
+    if settings.trials < 1:
+        raise AdvisorError(f"`trials` must be >= 1, got {settings.trials}")
+    if not rec.search_space:
+        raise AdvisorError("the recommendation has an empty search space (1 trial in the profile's "
+                           "budget?); raise budget.trials")
+    import_callable(settings.objective)  # fail before touching the study
+    study = Study(settings.study)
+    try:
+        study.bind(fingerprint(rec, settings.maximize))
+        existing = study.trials()
+        if existing and not settings.resume:
+            raise StudyError(f"{settings.study} already holds {len(existing)} trials; "
+                             "set `resume` to continue it, or choose another `study` file")
+        if settings.resume:
+            study.interrupt_running()
+    finally:
+        study.close()
+    context = multiprocessing.get_context("spawn")
+    helpers = [context.Process(target=_worker_main, args=(rec.model_dump_json(), settings, f"w{i}"),
+                               daemon=True) for i in range(1, settings.workers)]
+    for proc in helpers:
+        proc.start()
+    try:
+        run_worker(rec, settings, "w0", on_trial)
+    finally:
+        for proc in helpers:
+            proc.join()
+    study = Study(settings.study)
+    try:
+        return study.trials()
+    finally:
+        study.close()
+
+
+def best_trial(trials: list[Trial], maximize: bool) -> Trial | None:
+    done = [t for t in trials if t.status == "complete" and t.value is not None]
+    if not done:
+        return None
+    return max(done, key=lambda t: t.value) if maximize else min(done, key=lambda t: t.value)
+
+
+def convergence_plot(trials: list[Trial], maximize: bool, path: Path) -> Path | None:
+    try:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:
+        return None
+    done = [t for t in trials if t.status in ("complete", "failed")]
+    best, xs, ys, raw = None, [], [], []
+    for i, t in enumerate(done, 1):
+        if t.value is not None:
+            raw.append((i, t.value))
+            best = t.value if best is None else (max(best, t.value) if maximize else min(best, t.value))
+        if best is not None:
+            xs.append(i)
+            ys.append(best)
+    fig, ax = plt.subplots(figsize=(7, 4))
+    if raw:
+        ax.plot(*zip(*raw, strict=True), ".", color="0.6", label="trial value")
+    ax.step(xs, ys, where="post", color="C0", lw=2, label="best so far")
+    ax.set_xlabel("trial")
+    ax.set_ylabel("objective")
+    ax.set_title("advisor tune: convergence")
+    ax.legend()
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+    return path

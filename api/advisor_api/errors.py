@@ -1,0 +1,119 @@
+"""Every error becomes one JSON shape (RFC 9457 problem details), mapped here and only here."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from advisor.errors import (
+    AdvisorError,
+    FieldProblem,
+    HistoryError,
+    InternalError,
+    JobConflictError,
+    JobNotFoundError,
+    JobStoreError,
+    MissingDependencyError,
+    ProfileError,
+    UnknownParameterError,
+    UnknownRuleError,
+    UserModelError,
+)
+from advisor.profile.model import problems_from_error_dicts
+
+log = logging.getLogger("advisor_api")
+PROBLEM_SCHEMA: dict[str, Any] = {
+    "title": "Problem",
+    "type": "object",
+    "description": "RFC 9457 problem details; `errors` lists field problems on 422.",
+    "required": ["type", "title", "status", "detail"],
+    "properties": {
+        "type": {"type": "string"},
+        "title": {"type": "string"},
+        "status": {"type": "integer"},
+        "detail": {"type": "string"},
+        "errors": {"type": "array", "items": {"type": "object", "required": ["loc", "path", "msg"],
+                                              "properties": {
+            "loc": {"type": "array", "items": {"anyOf": [{"type": "string"}, {"type": "integer"}]}},
+            "path": {"type": "string"},
+            "msg": {"type": "string"},
+        }}},
+    },
+}
+PROBLEM_JSON = "application/problem+json"
+TITLES = {400: "Bad Request", 401: "Unauthorized", 404: "Not Found", 405: "Method Not Allowed",
+           409: "Conflict", 424: "Failed Dependency", 503: "Service Unavailable",
+           413: "Content Too Large", 415: "Unsupported Media Type",
+           422: "Unprocessable Content", 500: "Internal Server Error"}
+
+
+def problem(status: int, detail: str, errors: list[FieldProblem] | None = None,
+            headers: dict[str, str] | None = None) -> JSONResponse:
+    body: dict[str, Any] = {"type": "about:blank", "title": TITLES.get(status, "Error"),
+                            "status": status, "detail": detail}
+    if errors is not None:
+        body["errors"] = [{"loc": list(p.location), "path": p.path, "msg": p.message}
+                          for p in errors]
+    return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON, headers=headers)
+
+
+async def _validation(request: Request, exc: RequestValidationError) -> JSONResponse:
+    errors = problems_from_error_dicts(exc.errors(), strip=("body",))
+    return problem(422, f"{len(errors)} invalid field(s)", errors)
+
+
+# Status by error class, most specific first (the first class in the exception's MRO that is here
+# decides): the one place where the library's errors become HTTP.
+STATUS: dict[type[AdvisorError], int] = {
+    ProfileError: 422,
+    HistoryError: 422,
+    UnknownRuleError: 404,
+    UnknownParameterError: 404,
+    JobNotFoundError: 404,
+    JobConflictError: 409,
+    UserModelError: 424,  # the request was valid; the user's model/target code raised
+    JobStoreError: 503,
+    MissingDependencyError: 503,  # the server lacks an optional package: not the client's fault
+    InternalError: 500,
+    AdvisorError: 400,
+}
+
+
+def status_of(exc: AdvisorError) -> int:
+    return next(STATUS[c] for c in type(exc).__mro__ if c in STATUS)
+
+
+async def _advisor(request: Request, exc: AdvisorError) -> JSONResponse:
+    status = status_of(exc)
+    if isinstance(exc, ProfileError):
+        return problem(status, f"{len(exc.problems)} invalid field(s)", list(exc.problems))
+    if isinstance(exc, HistoryError):
+        problems = [FieldProblem(("history", *p.location), p.message) for p in exc.problems]
+        return problem(status, str(exc).split("\n", 1)[0], problems)
+    if isinstance(exc, JobStoreError):
+        log.error("job store unavailable: %s", exc)
+        return problem(status, "the job store is unavailable; see /readyz")
+    if status >= 500:
+        log.error("%s on %s %s: %s", type(exc).__name__, request.method, request.url.path, exc)
+    return problem(status, str(exc))
+
+
+async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+    return problem(exc.status_code, str(exc.detail), headers=getattr(exc, "headers", None))
+
+
+async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+    log.exception("unhandled error on %s %s", request.method, request.url.path)
+    return problem(500, "internal error; the server log has the details")
+
+
+def install(app: FastAPI) -> None:
+    app.add_exception_handler(RequestValidationError, _validation)  # type: ignore[arg-type]
+    app.add_exception_handler(AdvisorError, _advisor)  # type: ignore[arg-type]
+    app.add_exception_handler(StarletteHTTPException, _http)  # type: ignore[arg-type]
+    app.add_exception_handler(Exception, _unexpected)
