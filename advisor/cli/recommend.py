@@ -11,7 +11,9 @@ from advisor.cli.terminal import Terminal
 from advisor.core.recommendation import recommend
 from advisor.errors import InputFileError, ProbeError
 from advisor.evidence.files import load_probe_results
+from advisor.evidence.registry import probe_names
 from advisor.evidence.results import ProbeResults
+from advisor.evidence.targets import BUILTIN_TARGETS
 from advisor.outputs.files import write_outputs
 from advisor.profile.model import load_profile
 from advisor.yamlio import dump_yaml
@@ -71,15 +73,17 @@ def _run_probes(terminal: Terminal, names: list[str], target: str | None, optimi
         if target is not None:
             raise ProbeError("--target given without --probe; add --probe lr and/or --probe batch")
         return None
-    from advisor_probes.runners import PROBE_NAMES, run_probes
-
-    unknown = sorted(set(names) - set(PROBE_NAMES))
+    unknown = sorted(set(names) - set(probe_names()))
     if unknown:
-        raise ProbeError(f"unknown probe(s) {', '.join(unknown)}; allowed: {', '.join(PROBE_NAMES)}")
+        raise ProbeError(f"unknown probe(s) {', '.join(unknown)}; allowed: {', '.join(probe_names())}")
     if target is None:
         raise ProbeError("--probe needs --target (package.module:function, file.py:function, "
-                         "or a built-in: digits-mlp, digits-cnn, lstm)")
-    with terminal.progress("probes", total=100 if "lr" in names else None) as advance:
-        return run_probes(names, target, optimizer=optimizer or "adam", seed=seed, memory=memory,
-                          gpu=gpu, lr_progress=lambda i, n, lr, loss: advance(i, f"lr {lr:.2g}"),
-                          batch_progress=lambda msg: advance(None, msg))
+                         "or a built-in: " + ", ".join(BUILTIN_TARGETS) + ")")
+    from advisor_probes.runners import run_probes  # torch, only once a probe runs
+
+    common = {"optimizer": optimizer or "adam", "seed": seed}
+    options = {name: common | ({"memory": memory, "gpu": gpu} if name == "batch" else {}) for name in names}
+    with terminal.progress("probes", total=100) as advance:
+        return run_probes(names, target, options=options,
+                          progress=lambda done, status: advance(None if done is None else round(100 * done),
+                                                                status))

@@ -8,6 +8,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
+from pydantic import BaseModel
 from rich.console import Console
 from rich.table import Table
 from rich.text import Text
@@ -15,7 +16,7 @@ from rich.text import Text
 from advisor.core.diagnosis import Diagnosis
 from advisor.core.recommendation import Recommendation
 from advisor.core.rule import Rule
-from advisor.evidence.results import BatchProbeResult, DataScalingResult, LRRangeResult, SanityResult
+from advisor.evidence.registry import kinds
 
 _SEVERITY_STYLE = {"critical": "bold red", "warning": "yellow", "info": "cyan"}
 
@@ -67,59 +68,11 @@ class Terminal:
 
             yield advance
 
-    def lr_result(self, r: LRRangeResult) -> None:
-        style = "green" if r.status == "ok" else "yellow"
-        what = "LR range test" if r.mode == "quick" else "LR search (ramp + short runs)"
-        self.out.print(Text(f"{what} ({r.optimizer}, {r.cost_steps} steps, seed {r.seed}): ",
-                            style="bold") + Text(r.status, style=style))
-        if r.reason:
-            self.out.print(Text(r.reason, style=style))
-        table = Table(show_header=False)
-        table.add_column("what", style="bold")
-        table.add_column("value")
-        rows = [("suggested lr", r.suggested_lr), ("range", None if r.lr_low is None else
-                 f"[{r.lr_low:.3g}, {r.lr_high:.3g}]"), ("confidence", r.confidence),
-                ("loss minimum at lr", r.min_loss_lr), ("diverged at lr", r.diverged_at_lr)]
-        rows += [(f"pick: {p.method}", p.lr) for p in r.picks]
-        rows += [(f"run at lr {t.lr:.3g}, {t.steps} steps", "diverged" if t.heldout_loss is None
-                  else f"held-out loss {t.heldout_loss:.4g}") for t in r.trials]
-        if r.cost_share is not None:
-            rows += [("cost", f"{r.cost_steps} optimizer steps, {r.cost_share:.0%} of one run")]
-        rows += [("state restored", "yes, bit for bit" if r.state_restored else "NO")]
-        for name, value in rows:
-            if value is not None:
-                table.add_row(name, f"{value:.3g}" if isinstance(value, float) else str(value))
-        self.out.print(table)
-
-    def batch_result(self, r: BatchProbeResult) -> None:
-        mib = 1 << 20
-        style = "green" if r.status == "ok" else "red"
-        self.out.print(Text(f"Batch-size probe on {r.device}: ", style="bold") + Text(r.status, style=style))
-        if r.reason:
-            self.out.print(Text(r.reason, style=style))
-        table = Table(show_header=False)
-        table.add_column("what", style="bold")
-        table.add_column("value")
-        rows = [("budget", f"{r.budget_bytes / mib:,.1f} MiB"),
-                ("resident (weights, grads, optimizer)", f"{r.resident_bytes / mib:,.2f} MiB"),
-                ("largest batch memory allows", r.memory_max_batch),
-                ("training samples", r.train_samples),
-                ("largest batch that fits" + (" (the data)" if r.data_limited else ""),
-                 r.predicted_max_batch),
-                ("recommended (power of two)", None if r.recommended_batch is None else
-                 f"{r.recommended_batch}  (<= {1 - r.headroom:.0%} of the memory maximum and "
-                 "<= a tenth of the data)"),
-                ("gradient accumulation", r.gradient_accumulation_steps),
-                ("peak at recommended", None if r.peak_at_recommended_bytes is None
-                 else f"{r.peak_at_recommended_bytes / mib:,.2f} MiB"),
-                ("real steps run / OOMs", f"{r.real_runs} / {r.ooms}"),
-                ("method", ("exact envelope, " + ("confirmed" if r.confirmed else "NOT confirmed here"))
-                 if r.exact else "measured (doubling + bisection)"),
-                ("state restored", "yes, bit for bit" if r.state_restored else "NO")]
-        for name, value in rows:
-            if value is not None:
-                table.add_row(name, str(value))
-        self.out.print(table)
+    def evidence(self, result: BaseModel) -> None:
+        """A probe result, rendered by its kind (advisor.evidence.kinds)."""
+        kind = next(k for k in kinds() if isinstance(result, k.result))
+        for item in kind.render(result) if kind.render else ():
+            self.out.print(item)
 
     def diagnosis(self, d: Diagnosis, title: str) -> None:
         head = Text(f"Diagnosis of {title}", style="bold")
@@ -133,9 +86,9 @@ class Terminal:
         if d.history and d.history["ignored_columns"]:
             self.note("ignored columns: " + ", ".join(d.history["ignored_columns"]))
         if d.sanity:
-            self.sanity_result(d.sanity)
+            self.evidence(d.sanity)
         if d.scaling:
-            self.scaling_result(d.scaling)
+            self.evidence(d.scaling)
         if not d.verdicts and not d.advice:
             self.out.print(Text("No verdict: nothing the rules recognise (see the facts with -f json).",
                                 style="yellow"))
@@ -151,32 +104,6 @@ class Terminal:
         for item in d.advice:
             self.out.print(Text(f"{item.severity}: ", style=_SEVERITY_STYLE[item.severity]) + Text(item.text)
                            + Text(f"  [{', '.join(item.source)}]", style="dim"))
-
-    def sanity_result(self, r: SanityResult) -> None:
-        table = Table(title="Sanity checks", title_justify="left")
-        for col in ("check", "result", "measured"):
-            table.add_column(col, overflow="fold")
-        styles = {"pass": "green", "fail": "bold red", "skipped": "dim"}
-        for c in r.checks:
-            table.add_row(c.name, Text(c.status, style=styles[c.status]), c.detail)
-        self.out.print(table)
-
-    def scaling_result(self, r: DataScalingResult) -> None:
-        table = Table(title=f"Data scaling ({r.status}{': ' + r.reason if r.reason else ''})",
-                      title_justify="left")
-        for col in ("fraction", "samples", "train loss", "val loss"):
-            table.add_column(col, justify="right")
-        for p in r.points:
-            table.add_row(f"{p.fraction:g}", str(p.samples), f"{p.train_loss:.4g}", f"{p.val_loss:.4g}")
-        self.out.print(table)
-        if r.exponent is not None and r.exponent_interval and r.gain_2x_interval and r.gain_4x_interval:
-            lo, hi = r.exponent_interval
-            self.out.print(f"val_loss ≈ {r.coefficient:.3g} · n^-{r.exponent:.3f}  "
-                           f"(exponent 90% interval [{lo:.3f}, {hi:.3f}], R² {r.r_squared:.3f})")
-            g2, g4 = r.gain_2x_interval, r.gain_4x_interval
-            self.out.print(f"predicted val-loss reduction: 2x data {r.gain_2x:.1%} "
-                           f"[{g2[0]:.1%}, {g2[1]:.1%}], "
-                           f"4x data {r.gain_4x:.1%} [{g4[0]:.1%}, {g4[1]:.1%}]")
 
     def recommendation(self, rec: Recommendation, title: str) -> None:
         facts = ", ".join(f"{k}={v}" for k, v in rec.facts.items())

@@ -14,13 +14,14 @@ from typing import Annotated, Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from advisor.core.engine import infer
-from advisor.core.facts import FACTS, FactValue, profile_facts, sanity_facts, scaling_facts
+from advisor.core.facts import FactValue, profile_facts
 from advisor.core.knowledge import TEMPLATE_FIELD, KnowledgeBase, default_knowledge_base
 from advisor.core.recommendation import AdviceItem
 from advisor.core.rule import Rule, Severity, StepEffect, VerdictEffect
 from advisor.errors import AdvisorError, FieldProblem, HistoryError
 from advisor.evidence.curve_features import CurveFeatures, curve_features
 from advisor.evidence.history import History, parse_history_json
+from advisor.evidence.registry import kind_of_slot
 from advisor.evidence.results import DataScalingResult, SanityResult
 from advisor.profile.model import Profile
 
@@ -130,10 +131,7 @@ def diagnosis_facts(
     features = None
     if history is not None:
         features = curve_features(history)
-        for name, value in features.model_dump().items():
-            if value is not None and f"curve_{name}" in FACTS:
-                facts[f"curve_{name}"] = value
-        facts["curve_has_lr"] = "lr" in history.columns
+        facts |= kind_of_slot("history").facts_of(history)
         classes = profile.data.num_classes if profile else None
         if (
             features.train_end is not None
@@ -143,10 +141,9 @@ def diagnosis_facts(
             and profile.loss.name == "cross_entropy"
         ):
             facts["curve_train_vs_chance"] = round(features.train_end / math.log(classes), 4)
-    if sanity is not None:
-        facts |= sanity_facts(sanity)
-    if scaling is not None:
-        facts |= scaling_facts(scaling)
+    for slot, result in (("sanity", sanity), ("scaling", scaling)):
+        if result is not None:
+            facts |= kind_of_slot(slot).facts_of(result)
     return facts, features
 
 

@@ -9,22 +9,9 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 
 from advisor.errors import InputFileError
-from advisor.evidence.results import (
-    BatchProbeResult,
-    DataScalingResult,
-    LRRangeResult,
-    ProbeResults,
-    SanityResult,
-)
+from advisor.evidence.registry import probe_kinds, probe_names
+from advisor.evidence.results import ProbeResults
 from advisor.yamlio import load_yaml
-
-# Which ProbeResults field a saved result fills, told apart by a field only that result has.
-_KINDS: tuple[tuple[str, str, type[BaseModel]], ...] = (
-    ("suggested_lr", "lr_range", LRRangeResult),
-    ("budget_bytes", "batch", BatchProbeResult),
-    ("checks", "sanity", SanityResult),
-    ("points", "scaling", DataScalingResult),
-)
 
 
 def load_probe_results(paths: Iterable[Path], measured: ProbeResults | None = None) -> ProbeResults:
@@ -50,15 +37,16 @@ def _read(path: Path) -> dict[str, BaseModel]:
     if not isinstance(data, dict):
         raise InputFileError(f"{path}: expected a probe result (a mapping), got {type(data).__name__}")
     try:
-        if {"lr_range", "batch", "sanity", "scaling"} & data.keys():
+        if data and data.keys() <= {k.slot for k in probe_kinds()}:  # a whole ProbeResults
             whole = ProbeResults.model_validate(data)
             return {k: v for k, v in whole if v is not None}
-        for key, name, model in _KINDS:
-            if key in data:
-                return {name: model.model_validate(data)}
+        # One probe's result, told apart by a field only that result has (kinds in their order).
+        for kind in probe_kinds():
+            if kind.marker in data:
+                return {kind.slot: kind.result.model_validate(data)}
     except ValidationError as exc:
         first = exc.errors()[0]
         where = ".".join(str(p) for p in first["loc"]) or "(top level)"
         raise InputFileError(f"{path}: not a valid saved probe result: {where}: {first['msg']}") from None
-    raise InputFileError(f"{path}: not a saved probe result (expected the output of `advisor probe lr`, "
-                         "`batch`, `sanity` or `data-scaling`, in JSON or YAML)")
+    raise InputFileError(f"{path}: not a saved probe result (expected the output of `advisor probe` "
+                         f"{' | '.join(probe_names())}, in JSON or YAML)")

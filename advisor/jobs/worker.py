@@ -51,14 +51,15 @@ def main(argv: list[str] | None = None) -> int:
     _limit_memory(args.memory_mb)
     store = JobStore(args.db, create=False)
     job = store.get(args.job)
-    last = 0.0
+    last, done = 0.0, 0.0
 
-    def progress(fraction: float, message: str) -> None:
-        nonlocal last
+    def progress(fraction: float | None, message: str) -> None:
+        nonlocal last, done
+        done = done if fraction is None else fraction  # a status line alone keeps the share done
         now = time.monotonic()
         if now - last >= 0.5:  # a few writes per second at most
             last = now
-            store.progress(job.id, fraction, message)
+            store.progress(job.id, done, message)
 
     try:
         result = run_job(job.probe, args.target, job.options, progress)

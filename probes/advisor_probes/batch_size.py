@@ -16,12 +16,14 @@ from torch import nn
 from torch.utils.data import DataLoader, Dataset, TensorDataset, default_collate
 
 from advisor.errors import ProbeError, UserModelError
-from advisor.evidence.results import BatchPoint, BatchProbeResult
+from advisor.evidence.kinds.batch import BatchOptions, BatchPoint, BatchProbeResult
+from advisor.evidence.registry import Progress as Progress_
 
 from .batches import ComputeLoss, default_compute_loss, to_device
 from .memory import GIB, GPUS, Envelope, available_cpu_bytes, parse_memory, resident_bytes, trace_step
 from .optimizers import build_optimizer
 from .state import preserved_state
+from .targets import ProbeTarget
 
 Progress = Callable[[str], None]
 INF = float("inf")
@@ -305,3 +307,11 @@ def _search(measure: Callable[[int], float], good: int, bad: int | None,
     if bad is None:
         return search_by_doubling(measure, start=max(1, min(good, limit)), limit=limit)
     return _bisect(measure, good, min(bad, limit + 1), [])
+
+
+def run(target: ProbeTarget, options: BatchOptions, progress: Progress_) -> BatchProbeResult:
+    """The registry's runner for `batch`."""
+    o = options
+    return batch_size_probe(target.model, target.data, target.loss_fn, optimizer=o.optimizer, seed=o.seed,
+                            memory=o.memory, gpu=o.gpu, effective_batch=o.effective_batch,
+                            progress=lambda status: progress(None, status))

@@ -18,12 +18,14 @@ from torch import nn
 from torch.utils.data import DataLoader, Dataset, Subset
 
 from advisor.errors import AdvisorError, ProbeError, UserModelError
+from advisor.evidence.kinds.data_scaling import DataScalingResult, ScalingOptions, ScalingPoint
 from advisor.evidence.power_law import fit_power_law
-from advisor.evidence.results import DataScalingResult, ScalingPoint
+from advisor.evidence.registry import Progress as Progress_
 
 from .batches import default_compute_loss, to_device
 from .optimizers import OPTIMIZERS, build_optimizer
 from .state import preserved_state
+from .targets import ProbeTarget
 
 Progress = Callable[[int, int, str], None]
 DEFAULT_FRACTIONS = (0.1, 0.2, 0.4, 0.8)
@@ -192,3 +194,12 @@ def _result(points: list[ScalingPoint], held: int, seed: int, restored: bool) ->
 
 def _s(x: float) -> float:
     return float(f"{x:.4g}") if math.isfinite(x) else x
+
+
+def run(target: ProbeTarget, options: ScalingOptions, progress: Progress_) -> DataScalingResult:
+    """The registry's runner for `data-scaling`."""
+    o = options
+    return data_scaling_probe(target.model, target.data, target.loss_fn, fractions=list(o.fractions),
+                              optimizer=o.optimizer, lr=o.lr, batch_size=o.batch_size, epochs=o.epochs,
+                              seed=o.seed,
+                              progress=lambda i, n, status: progress(i / n if n else None, status))

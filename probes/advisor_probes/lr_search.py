@@ -22,12 +22,14 @@ from torch import nn
 from torch.utils.data import DataLoader, Dataset, IterableDataset, Subset
 
 from advisor.errors import ProbeError
-from advisor.evidence.results import LRRangeResult, LRTrial
+from advisor.evidence.kinds.lr_range import LROptions, LRRangeResult, LRTrial
+from advisor.evidence.registry import Progress as Progress_
 
 from .batches import ComputeLoss, cycle, default_compute_loss, make_loader, to_device
 from .lr_range import Progress, amp_dtype, device_of, lr_range_test, train_step
 from .optimizers import build_optimizer
 from .state import preserved_state
+from .targets import ProbeTarget
 
 RUN_SHARE = 0.2  # the thorough budget as a share of one training run
 DEFAULT_BUDGET = 500  # steps, when the run's length is unknown
@@ -316,3 +318,18 @@ def _confidence(trials: list[LRTrial], winner: float) -> str:
     """high: the first round's lowest held-out loss was already the winner's; else medium."""
     first = [t for t in trials if t.rung == 0 and t.heldout_loss is not None]
     return "high" if first and min(first, key=lambda t: t.heldout_loss).lr == winner else "medium"
+
+
+def run(target: ProbeTarget, options: LROptions, progress: Progress_) -> LRRangeResult:
+    """The registry's runner for `lr`: the ramp alone (quick) or the ramp then short runs (thorough)."""
+    def tick(i: int, n: int, lr: float, loss: float) -> None:
+        progress(i / n if n else None, f"lr {lr:.2g} loss {loss:.4g}")
+
+    o = options
+    if o.mode == "thorough":
+        return lr_search(target.model, target.data, target.loss_fn, optimizer=o.optimizer, seed=o.seed,
+                         run_steps=o.run_steps, start_lr=o.start_lr, end_lr=o.end_lr, batch_size=o.batch_size,
+                         progress=tick, amp=o.amp or False)
+    return lr_range_test(target.model, target.data, target.loss_fn, optimizer=o.optimizer, seed=o.seed,
+                         steps=o.steps, start_lr=o.start_lr, end_lr=o.end_lr, batch_size=o.batch_size,
+                         progress=tick, run_steps=o.run_steps, amp=o.amp or False)

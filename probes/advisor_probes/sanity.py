@@ -21,13 +21,14 @@ from torch import nn
 from torch.utils.data import DataLoader, Dataset, Subset
 
 from advisor.errors import ProbeError, UserModelError
-from advisor.evidence.results import SanityCheck, SanityResult
+from advisor.evidence.kinds.sanity import CHECKS, SanityCheck, SanityOptions, SanityResult
+from advisor.evidence.registry import Progress as Progress_
 
 from .batches import ComputeLoss, cycle, default_compute_loss, make_loader, split_batch, to_device
 from .optimizers import OPTIMIZERS, build_optimizer
 from .state import preserved_state
+from .targets import ProbeTarget
 
-CHECKS = ("init_loss", "overfit_batch", "zero_input", "update_ratio", "gradient_isolation")
 INIT_BAND = (0.8, 1.25)  # loss at init / ln(C)
 OVERFIT_TARGET = 0.05  # final / initial loss on the single batch
 ZERO_INPUT_MARGIN = 1.05  # zero-input held-out loss must exceed the real one by 5%
@@ -419,3 +420,11 @@ class _Context:
             detail=detail,
             measured={"sample": i, "leaked_samples": leaked, "max_leak": leak, "own": own},
         )
+
+
+def run(target: ProbeTarget, options: SanityOptions, progress: Progress_) -> SanityResult:
+    """The registry's runner for `sanity`."""
+    o = options
+    return sanity_checks(target.model, target.data, target.loss_fn, optimizer=o.optimizer, lr=o.lr,
+                         batch_size=o.batch_size, checks=o.checks or CHECKS, seed=o.seed,
+                         progress=lambda name: progress(None, name))
