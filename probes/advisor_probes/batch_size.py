@@ -13,13 +13,13 @@ from typing import Any
 
 import torch
 from torch import nn
-from torch.utils.data import DataLoader, Dataset, TensorDataset, default_collate
+from torch.utils.data import DataLoader, Dataset, TensorDataset
 
 from advisor.errors import ProbeError, UserModelError
 from advisor.evidence.kinds.batch import BatchOptions, BatchPoint, BatchProbeResult
 from advisor.evidence.registry import Progress as Progress_
 
-from .batches import ComputeLoss, default_compute_loss, to_device
+from .batches import ComputeLoss, dataset_of, default_compute_loss, to_device
 from .memory import GIB, GPUS, Envelope, available_cpu_bytes, parse_memory, resident_bytes, trace_step
 from .optimizers import build_optimizer
 from .state import preserved_state
@@ -43,7 +43,7 @@ class _Stepper:
                  budget: int) -> None:
         self.model, self.loss_fn, self.optimizer, self.compute = model, loss_fn, optimizer, compute
         self.device, self.budget = device, budget
-        self.dataset, self.collate = _dataset_of(data)
+        self.dataset, self.collate = dataset_of(data, "the batch probe")
         self.n = len(self.dataset)  # type: ignore[arg-type]
         if self.n == 0:
             raise ProbeError("the dataset is empty")
@@ -101,15 +101,6 @@ class _Stepper:
             self.ooms += 1
             return INF
         return peak
-
-
-def _dataset_of(data: Any) -> tuple[Dataset, Callable[[list[Any]], Any]]:
-    if isinstance(data, DataLoader):
-        return data.dataset, data.collate_fn or default_collate
-    if isinstance(data, Dataset):
-        return data, default_collate
-    raise ProbeError("the batch probe needs a Dataset or a DataLoader (it builds batches of "
-                     f"any size itself), got {type(data).__name__}")
 
 
 def resolve_budget(device: torch.device, memory: str | int | None, gpu: str | None) -> int:

@@ -15,7 +15,7 @@ from typing import Any
 
 import torch
 from torch import nn
-from torch.utils.data import DataLoader, Dataset
+from torch.utils.data import DataLoader, Dataset, default_collate
 
 from advisor.errors import ProbeError
 
@@ -114,3 +114,14 @@ def cycle(loader: Iterable[Any]) -> Iterator[Any]:
             yield batch
         if empty:
             raise ProbeError("the data yielded no batches")
+
+
+def dataset_of(data: Any, who: str) -> tuple[Dataset, Callable[[list[Any]], Any]]:
+    """The dataset and collate function of a Dataset or DataLoader, for probes that draw batches of
+    any size themselves."""
+    if isinstance(data, DataLoader):
+        return data.dataset, data.collate_fn or default_collate
+    if isinstance(data, Dataset):
+        return data, default_collate
+    raise ProbeError(f"{who} needs a Dataset or a DataLoader (it builds batches of any size itself), "
+                     f"got {type(data).__name__}")

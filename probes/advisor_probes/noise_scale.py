@@ -14,13 +14,12 @@ import random
 from typing import Any
 
 import torch
-from torch.utils.data import DataLoader, Dataset, default_collate
 
 from advisor.errors import ProbeError, UserModelError
 from advisor.evidence.kinds.noise_scale import NoiseScaleOptions, NoiseScaleResult
 from advisor.evidence.registry import Progress
 
-from .batches import default_compute_loss, to_device
+from .batches import dataset_of, default_compute_loss, to_device
 from .lr_range import device_of
 from .optimizers import build_optimizer
 from .state import preserved_state
@@ -29,19 +28,10 @@ from .targets import ProbeTarget
 _BOOTSTRAP = 200
 
 
-def _dataset(data: Any) -> tuple[Dataset, Any]:
-    if isinstance(data, DataLoader):
-        return data.dataset, data.collate_fn or default_collate
-    if isinstance(data, Dataset):
-        return data, default_collate
-    raise ProbeError("the noise-scale probe needs a Dataset or a DataLoader (it draws batches of two "
-                     f"sizes itself), got {type(data).__name__}")
-
-
 def run(target: ProbeTarget, options: NoiseScaleOptions, progress: Progress) -> NoiseScaleResult:
     o = options
     model, loss_fn = target.model, target.loss_fn
-    dataset, collate = _dataset(target.data)
+    dataset, collate = dataset_of(target.data, "the noise-scale probe")
     n = len(dataset)  # type: ignore[arg-type]
     if n < o.big_batch:
         raise ProbeError(f"the big batch ({o.big_batch}) exceeds the {n} training samples; lower big_batch")
