@@ -11,6 +11,8 @@ import json
 import math
 import sqlite3
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -58,27 +60,37 @@ class Study:
     def close(self) -> None:
         self.db.close()
 
-    def _write(self, sql: str, args: tuple[Any, ...] = ()) -> sqlite3.Cursor:
+    @contextmanager
+    def _locked(self) -> Iterator[None]:
+        """One write transaction: what is read inside it cannot change before it commits."""
         try:
             self.db.execute("BEGIN IMMEDIATE")
-            cur = self.db.execute(sql, args)
+            yield
             self.db.execute("COMMIT")
-            return cur
-        except sqlite3.OperationalError as exc:
+        except BaseException as exc:
             if self.db.in_transaction:
                 self.db.execute("ROLLBACK")
-            raise StudyError(f"{self.path}: {exc} (another process holds the study too long?)") from None
+            if isinstance(exc, sqlite3.OperationalError):
+                raise StudyError(f"{self.path}: {exc} (another process holds the study too long?)") from None
+            raise
+
+    def _write(self, sql: str, args: tuple[Any, ...] = ()) -> sqlite3.Cursor:
+        with self._locked():
+            return self.db.execute(sql, args)
 
     def meta(self) -> dict[str, str]:
         return dict(self.db.execute("SELECT key, value FROM meta").fetchall())
 
     def bind(self, fingerprint: dict[str, Any]) -> None:
         """Tie the study to one search space; refuse a study made for another."""
-        stored = self.meta()
         wanted = {k: json.dumps(v, sort_keys=True) for k, v in fingerprint.items()}
+        # Read and write under one lock: two runs binding a new file at once must not both see it
+        # empty (the second would silently join a study of another search space).
+        with self._locked():
+            stored = self.meta()
+            if not stored:
+                self.db.executemany("INSERT INTO meta VALUES (?, ?)", wanted.items())
         if not stored:
-            for key, value in wanted.items():
-                self._write("INSERT OR IGNORE INTO meta VALUES (?, ?)", (key, value))
             return
         diffs = [k for k in wanted if stored.get(k) != wanted[k]]
         if diffs:
@@ -94,23 +106,16 @@ class Study:
 
     def claim(self, worker: str, config: dict[str, Any], total: int) -> int | None:
         """Start a trial if fewer than `total` are finished or running; None when the study is full."""
-        try:
-            self.db.execute("BEGIN IMMEDIATE")
+        with self._locked():
             used = self.db.execute(
                 "SELECT COUNT(*) FROM trials WHERE status IN ('running', 'complete', 'failed')"
             ).fetchone()[0]
             if used >= total:
-                self.db.execute("COMMIT")
                 return None
             cur = self.db.execute(
                 "INSERT INTO trials (worker, status, config, started) VALUES (?, 'running', ?, ?)",
                 (worker, json.dumps(config, sort_keys=True), time.time()))
-            self.db.execute("COMMIT")
-            return int(cur.lastrowid)
-        except sqlite3.OperationalError as exc:
-            if self.db.in_transaction:
-                self.db.execute("ROLLBACK")
-            raise StudyError(f"{self.path}: {exc}") from None
+        return int(cur.lastrowid)
 
     def finish(self, trial_id: int, value: float | None, error: str | None, duration: float) -> None:
         status = "complete" if error is None else "failed"
