@@ -60,6 +60,40 @@ class _Typed:
     const: Any = None
     is_const: bool = False
 
+    @property
+    def name(self) -> str | None:
+        return self.fact.name if self.fact is not None else None
+
+
+# Closures specialised for the common shapes: each saves a Python call (or a generator) per
+# evaluation, and the engine evaluates a few hundred conditions per recommendation.
+def _all(fns: tuple[Fn, ...]) -> Fn:
+    if len(fns) == 2:
+        a, b = fns
+        return lambda f: bool(a(f) and b(f))
+    if len(fns) == 3:
+        a, b, c = fns
+        return lambda f: bool(a(f) and b(f) and c(f))
+    return lambda f: all(fn(f) for fn in fns)
+
+
+def _any(fns: tuple[Fn, ...]) -> Fn:
+    if len(fns) == 2:
+        a, b = fns
+        return lambda f: bool(a(f) or b(f))
+    return lambda f: any(fn(f) for fn in fns)
+
+
+def _comparison(op: Callable[[Any, Any], bool], left: _Typed, right: _Typed) -> Fn:
+    name, lf, rf = left.name, left.fn, right.fn
+    if name is not None and right.is_const:
+        const = right.const
+        return lambda f: op(f[name], const)
+    if name is not None and right.name is not None:
+        other = right.name
+        return lambda f: op(f[name], f[other])
+    return lambda f: op(lf(f), rf(f))
+
 
 @dataclass(frozen=True)
 class Expression:
@@ -71,6 +105,9 @@ class Expression:
     facts: frozenset[str]
     atoms: int  # comparisons and bare boolean facts: the rule's specificity
     candidates: Mapping[str, tuple[Any, ...]] = field(default_factory=dict)
+    # Necessary tests on one enum or bool fact each: (fact, the values that can make it true). A
+    # condition is false whenever one of its gates fails, so the engine indexes rules by them.
+    gates: tuple[tuple[str, frozenset[Any]], ...] = ()
 
     def satisfiable(self, specs: Mapping[str, FactSpec]) -> bool | None:
         """Whether some assignment of the facts makes it true; None when too many to try."""
@@ -159,10 +196,8 @@ class _Compiler:
         for part, value in zip(parts, node.values, strict=True):
             if part.type != "bool":
                 raise self.fail(value, f"`{ast.unparse(value)}` is {part.type}, expected bool")
-        fns = tuple(p.fn for p in parts)
-        if isinstance(node.op, ast.And):
-            return _Typed(lambda f: all(fn(f) for fn in fns), "bool")
-        return _Typed(lambda f: any(fn(f) for fn in fns), "bool")
+        return _Typed(_all(tuple(p.fn for p in parts)) if isinstance(node.op, ast.And)
+                      else _any(tuple(p.fn for p in parts)), "bool")
 
     def _UnaryOp(self, node: ast.UnaryOp) -> _Typed:
         inner = self.compile(node.operand)
@@ -201,13 +236,9 @@ class _Compiler:
                 continue
             right = self.compile(right_node)
             self._check_pair(node, left, op, right)
-            fn, lf, rf = _COMPARE[type(op)], left.fn, right.fn
-            tests.append(lambda f, fn=fn, lf=lf, rf=rf: fn(lf(f), rf(f)))
+            tests.append(_comparison(_COMPARE[type(op)], left, right))
             left_node, left = right_node, right
-        if len(tests) == 1:
-            return _Typed(tests[0], "bool")
-        chain = tuple(tests)
-        return _Typed(lambda f: all(t(f) for t in chain), "bool")
+        return _Typed(tests[0] if len(tests) == 1 else _all(tuple(tests)), "bool")
 
     def _check_pair(self, node: ast.AST, left: _Typed, op: ast.cmpop, right: _Typed) -> None:
         sym = _SYMBOL[type(op)]
@@ -237,10 +268,10 @@ class _Compiler:
             if item.type == "num":
                 self.numbers.add(item.const)
         values = frozenset(i.const for i in items)
-        lf = left.fn
+        lf, name = left.fn, left.name
         if isinstance(op, ast.In):
-            return lambda f: lf(f) in values
-        return lambda f: lf(f) not in values
+            return (lambda f: f[name] in values) if name else (lambda f: lf(f) in values)
+        return (lambda f: f[name] not in values) if name else (lambda f: lf(f) not in values)
 
     def _check_enum(self, node: ast.AST, spec: FactSpec, value: Any) -> None:
         if value not in spec.values:
@@ -312,4 +343,30 @@ def compile_expression(
         facts=frozenset(compiler.facts),
         atoms=compiler.atoms,
         candidates=compiler.candidates(),
+        gates=_gates(tree.body, specs) if typed.type == "bool" else (),
     )
+
+
+def _gates(node: ast.AST, specs: Mapping[str, FactSpec]) -> tuple[tuple[str, frozenset[Any]], ...]:
+    """The conjuncts of a checked condition that test one enum or bool fact against constants."""
+    if isinstance(node, ast.BoolOp) and isinstance(node.op, ast.And):
+        return tuple(gate for value in node.values for gate in _gates(value, specs))
+    negate = isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.Not)
+    inner = node.operand if negate else node  # type: ignore[attr-defined]
+    if isinstance(inner, ast.Name) and inner.id in specs and specs[inner.id].type == "bool":
+        return ((inner.id, frozenset({not negate})),)
+    if negate or not (isinstance(inner, ast.Compare) and len(inner.ops) == 1
+                      and isinstance(inner.left, ast.Name) and inner.left.id in specs):
+        return ()
+    spec, op, right = specs[inner.left.id], inner.ops[0], inner.comparators[0]
+    domain = frozenset(spec.values) if spec.type == "enum" else frozenset({False, True})
+    if spec.type not in ("enum", "bool"):
+        return ()
+    if isinstance(op, ast.Eq | ast.NotEq) and isinstance(right, ast.Constant):
+        values = frozenset({right.value})
+    elif isinstance(op, ast.In | ast.NotIn) and isinstance(right, ast.List | ast.Tuple | ast.Set):
+        values = frozenset(e.value for e in right.elts if isinstance(e, ast.Constant))
+    else:
+        return ()
+    allowed = values if isinstance(op, ast.Eq | ast.In) else domain - values
+    return ((spec.name, allowed),)

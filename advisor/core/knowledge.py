@@ -6,36 +6,37 @@ import difflib
 import math
 import re
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cache
 from importlib import resources
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
-from pydantic import ValidationError
+from pydantic import TypeAdapter, ValidationError
 
 from advisor.core import check_cache
-from advisor.core.exclusions import EXCLUSIONS_FILE, Exclusion, load_exclusions
-from advisor.core.expression import Expression, ExpressionError, compile_expression
-from advisor.core.facts import FACTS, VERDICTS, verdict_fact
-from advisor.core.params import PARAMS, ParamSpec
-from advisor.core.rule import (
-    Advice,
-    ParamEffect,
-    Rule,
-    RuleSpec,
+from advisor.core.effects import (
+    PARAM_FIELDS,
+    BaseParamEffect,
+    Effect,
     SearchEffect,
-    Source,
+    SetFact,
     StepEffect,
     VerdictEffect,
+    effect_items,
 )
+from advisor.core.exclusions import EXCLUSIONS_FILE, Exclusion, load_exclusions
+from advisor.core.expression import Expression, ExpressionError, compile_expression
+from advisor.core.facts import FACTS, VERDICTS
+from advisor.core.params import PARAMS, ParamSpec
+from advisor.core.rule import Rule, RuleSpec, Source
 from advisor.errors import InputFileError, KnowledgeBaseError, RuleProblem, UnknownRuleError
-from advisor.profile.model import problems_from_validation
+from advisor.profile.model import problems_from_error_dicts, problems_from_validation
 from advisor.yamlio import load_yaml, load_yaml_items
 
 SOURCES_FILE = "sources.yaml"
 TEMPLATE_FIELD = re.compile(r"\{([a-z_][a-z0-9_]*)(?::([^{}]*))?\}")
-_THEN_KEYS = ("set", "advice", "search", "verdict", "step")
 
 
 @dataclass(frozen=True)
@@ -45,6 +46,9 @@ class KnowledgeBase:
     documents: Mapping[str, Mapping[str, Any]]
     directory: str
     exclusions: tuple[Exclusion, ...] = ()
+    # Indexes the engine and the assembly derive from the rules alone, built on first use and kept
+    # with the KB they describe (advisor.core.engine's plans, advisor.core.recommendation's parts).
+    derived: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "_by_id", {rule.id: rule for rule in self.rules})
@@ -178,6 +182,8 @@ def _line_of(message: str) -> int:
 
 def _build_rule(raw: Any, file: str, line: int, order: int, sources: Mapping[str, Source],
                 problems: _Problems, exhaustive: bool = True) -> Rule | None:
+    """YAML item -> RuleSpec (pydantic) -> typed effects (pydantic, the `Effect` union) -> checks ->
+    compiled expressions -> Rule, by keyword. Every problem is reported, none stops the others."""
     rule_id = raw.get("id") if isinstance(raw, dict) and isinstance(raw.get("id"), str) else None
     before = len(problems)
 
@@ -195,64 +201,82 @@ def _build_rule(raw: Any, file: str, line: int, order: int, sources: Mapping[str
             close = difflib.get_close_matches(sid, list(sources), n=1)
             bad(f"unknown source id {sid!r}" + (f" (did you mean {close[0]!r}?)" if close else ""))
     when = _compile(spec.when if isinstance(spec.when, str) else str(spec.when).lower(), "bool", bad)
-    params, caps, scalers, exprs, sets, advice, search = {}, {}, {}, {}, {}, None, None
-    verdict: VerdictEffect | None = None
-    step: StepEffect | None = None
     if not spec.then:
         bad("`then` concludes nothing")
-    for key, value in spec.then.items():
-        if key == "set":
-            sets = _check_sets(value, bad)
-        elif key == "advice":
-            advice = _validated(Advice, value, "advice", bad)
-        elif key == "search":
-            search = _validated(SearchEffect, value, "search", bad)
-            for name in (search.include + search.exclude) if search else ():
-                if name not in PARAMS:
-                    bad(f"search: unknown hyperparameter {name!r}")
-        elif key == "verdict":
-            verdict = _validated(VerdictEffect, value, "verdict", bad)
-            if verdict is not None and _known_verdict(verdict.name, "verdict.name", bad):
-                _check_template(verdict.evidence, bad)
-        elif key == "step":
-            step = _validated(StepEffect, value, "step", bad)
-            if step is not None:
-                _known_verdict(step.verdict, "step.verdict", bad)
-        elif key in PARAMS:
-            effect = _validated(ParamEffect, value if isinstance(value, dict) else {"default": value},
-                                key, bad)
-            if effect is not None:
-                _check_effect(PARAMS[key], effect, bad)
-                params[key] = effect
-                if effect.cap is not None:
-                    cap = _compile(str(effect.cap), "num", lambda m, k=key: bad(f"{k}.cap: {m}"))
-                    if cap is not None:
-                        caps[key] = cap
-                if effect.multiply_expr is not None:
-                    scaler = _compile(effect.multiply_expr, "num",
-                                      lambda m, k=key: bad(f"{k}.multiply_expr: {m}"))
-                    if scaler is not None:
-                        scalers[key] = scaler
-                computed = {"default": effect.default_expr}
-                if effect.range_expr is not None:
-                    computed |= {"low": effect.range_expr[0], "high": effect.range_expr[1]}
-                for aspect, text in computed.items():
-                    if text is not None:
-                        compiled = _compile(text, "num", lambda m, k=key, a=aspect: bad(f"{k}.{a}: {m}"))
-                        if compiled is not None:
-                            exprs.setdefault(key, {})[aspect] = compiled
-        else:
-            close = difflib.get_close_matches(key, [*PARAMS, *_THEN_KEYS], n=1)
-            bad(f"then: unknown key {key!r}" + (f" (did you mean {close[0]!r}?)" if close else "")
-                + "; allowed: a hyperparameter name, set, advice, search, verdict, step")
+    items, unreadable = effect_items(spec.then, PARAMS)
+    for message in unreadable:
+        bad(message)
+    effects = [e for where, item in items if (e := _effect(where, item, bad)) is not None]
+    for effect in effects:
+        check = _CHECKS.get(type(effect))
+        if check is not None:
+            check(effect, bad)
+    by_param: dict[str, list[Any]] = {}
+    for effect in effects:
+        if isinstance(effect, BaseParamEffect):
+            by_param.setdefault(effect.param, []).append(effect)
+    for name, group in by_param.items():
+        _check_param(PARAMS[name], group, bad)
+    expressions = {}
+    for effect in effects:
+        for label, text in effect.expression_texts().items() if isinstance(effect, BaseParamEffect) else ():
+            compiled = _compile(text, "num", lambda m, k=effect.param, a=label: bad(f"{k}.{a}: {m}"))
+            if compiled is not None:
+                expressions[effect.param, label] = compiled
     if exhaustive and when is not None and len(problems) == before and when.satisfiable(FACTS) is False:
         bad(f"never fires: no facts can make `{when.text}` true")
     if len(problems) > before or when is None:
         return None
-    if verdict is not None:  # a verdict is also a fact, so next-step rules can chain on it
-        sets = {**sets, verdict_fact(verdict.name): True}
-    return Rule(spec.id, spec.source, when, spec.salience, spec.because.strip(), params, caps,
-                scalers, exprs, sets, advice, search, verdict, step, file, line, order)
+    return Rule(id=spec.id, source=spec.source, when=when, salience=spec.salience,
+                because=spec.because.strip(), effects=tuple(effects), expressions=expressions,
+                file=file, line=line, order=order)
+
+
+@cache
+def _effect_adapter() -> TypeAdapter[Any]:
+    return TypeAdapter(Effect)
+
+
+def _effect(where: str, item: dict[str, Any], bad: Any) -> Any:
+    """One tagged item validated as the `Effect` union; errors named `<yaml key>.<field>: ...`."""
+    try:
+        return _effect_adapter().validate_python(item)
+    except ValidationError as exc:
+        errors = [{**e, "loc": e["loc"][1:]} for e in exc.errors(include_url=False)]  # drop the tag
+        for p in problems_from_error_dicts(errors):
+            bad(f"{where}.{p}")
+        return None
+
+
+def _check_set(effect: SetFact, bad: Any) -> None:
+    spec = FACTS.get(effect.fact)
+    if spec is None:
+        bad(f"set: unknown fact {effect.fact!r}")
+    elif not spec.derived:
+        bad(f"set: fact {effect.fact!r} comes from the profile; rules cannot change it")
+    elif not spec.accepts(effect.value):
+        allowed = f" (allowed: {', '.join(spec.values)})" if spec.values else ""
+        bad(f"set: {effect.fact}={effect.value!r} is not a valid {spec.type}{allowed}")
+
+
+def _check_search(effect: SearchEffect, bad: Any) -> None:
+    for name in effect.include + effect.exclude:
+        if name not in PARAMS:
+            bad(f"search: unknown hyperparameter {name!r}")
+
+
+def _check_verdict(effect: VerdictEffect, bad: Any) -> None:
+    if _known_verdict(effect.name, "verdict.name", bad):
+        _check_template(effect.evidence, bad)
+
+
+def _check_step(effect: StepEffect, bad: Any) -> None:
+    _known_verdict(effect.verdict, "step.verdict", bad)
+
+
+# What the loader checks beyond the schema, per effect kind (parameter effects: `_check_param`).
+_CHECKS: dict[type, Any] = {SetFact: _check_set, SearchEffect: _check_search,
+                            VerdictEffect: _check_verdict, StepEffect: _check_step}
 
 
 def _known_verdict(name: str, where: str, bad: Any) -> bool:
@@ -284,33 +308,11 @@ def _compile(text: str, expect: str, bad: Any) -> Expression | None:
         return None
 
 
-def _validated(model: Any, value: Any, where: str, bad: Any) -> Any:
-    try:
-        return model.model_validate(value)
-    except ValidationError as exc:
-        for p in problems_from_validation(exc):
-            bad(f"{where}.{p}")
-        return None
-
-
-def _check_sets(value: Any, bad: Any) -> dict[str, Any]:
-    if not isinstance(value, dict):
-        bad("set: expected a mapping of fact: value")
-        return {}
-    for name, fact_value in value.items():
-        spec = FACTS.get(name)
-        if spec is None:
-            bad(f"set: unknown fact {name!r}")
-        elif not spec.derived:
-            bad(f"set: fact {name!r} comes from the profile; rules cannot change it")
-        elif not spec.accepts(fact_value):
-            allowed = f" (allowed: {', '.join(spec.values)})" if spec.values else ""
-            bad(f"set: {name}={fact_value!r} is not a valid {spec.type}{allowed}")
-    return dict(value)
-
-
-def _check_effect(spec: ParamSpec, effect: ParamEffect, bad: Any) -> None:
+def _check_param(spec: ParamSpec, effects: list[Any], bad: Any) -> None:
+    """Checks across one hyperparameter's entry (its effects together, as written)."""
     name = spec.name
+    fields = {k: v for e in effects for k, v in e if k not in ("kind", "param")}
+    effect = SimpleNamespace(**dict.fromkeys(PARAM_FIELDS) | {"omit": False} | fields)
     values = [("default", effect.default)] if effect.default is not None else []
     if effect.range is not None:
         low, high = effect.range

@@ -1,14 +1,21 @@
-"""From an inference to the output contract: config, search space, advice, explanations."""
+"""From an inference to the output contract: config, search space, advice, explanations.
+
+Speed: the output is frozen pydantic models built with `model_construct` (the assembly makes only
+valid data), and the parts that depend on the rules alone - a rule's advice item, an explanation
+made of the same changes, a dimension with the same bounds - are built once per knowledge base
+and shared between answers (frozen, so sharing is safe). `to_dict()` writes the contract directly.
+"""
 
 from __future__ import annotations
 
 import json
-import math
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
-from advisor.core.engine import OMIT, Decision, Inference, infer
+from advisor.core.assembly import ParamAssembly, Spec, claim_spec
+from advisor.core.engine import Decision, Inference, SearchDecision, infer
+from advisor.core.explanation import DropChange, Explanation, SearchChange, ValueChange, finite_or_none
 from advisor.core.facts import profile_facts
 from advisor.core.knowledge import KnowledgeBase, default_knowledge_base
 from advisor.core.params import ALTERNATIVES, PARAM_ORDER, PARAMS, ParamSpec
@@ -18,12 +25,14 @@ from advisor.errors import ProfileError
 from advisor.evidence.results import ProbeResults
 from advisor.profile.model import Profile, problems_from_validation
 
+__all__ = ["AdviceItem", "Dimension", "Explanation", "Recommendation", "recommend"]
+
 _SEVERITY_RANK = {"critical": 0, "warning": 1, "info": 2}
 _DEFAULT_TIER = 3  # when no rule set search_tier, every tier is open
 
 
 class _Frozen(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="forbid", defer_build=True)
 
 
 class AdviceItem(_Frozen):
@@ -32,13 +41,8 @@ class AdviceItem(_Frozen):
     text: str
     source: tuple[str, ...]
 
-
-class Explanation(_Frozen):
-    rule: str
-    because: str
-    source: tuple[str, ...]
-    effect: str
-    overridden_by: str | None = None
+    def as_dict(self) -> dict[str, Any]:
+        return {"id": self.id, "severity": self.severity, "text": self.text, "source": list(self.source)}
 
 
 class Recommendation(_Frozen):
@@ -56,14 +60,20 @@ class Recommendation(_Frozen):
     conflicts: tuple[dict[str, Any], ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
-        data = self.model_dump(mode="json")
-        for key in ("search_space", "ranges"):
-            data[key] = [{k: v for k, v in dim.items() if v is not None} for dim in data[key]]
-        for entries in data["explanations"].values():
-            for entry in entries:
-                if entry["overridden_by"] is None:
-                    del entry["overridden_by"]
-        return data
+        """The output contract as plain data (what `model_dump(mode="json")` gave, and each
+        explanation's `changes` next to its `effect` text)."""
+        return {
+            "config": finite_or_none(self.config),
+            "search_space": [_dimension_dict(d) for d in self.search_space],
+            "advice": [a.as_dict() for a in self.advice],
+            "explanations": {name: [e.as_dict() for e in entries]
+                             for name, entries in self.explanations.items()},
+            "probes": finite_or_none(self.probes),
+            "ranges": [_dimension_dict(d) for d in self.ranges],
+            "facts": finite_or_none(self.facts),
+            "fired": list(self.fired),
+            "conflicts": [finite_or_none(c) for c in self.conflicts],
+        }
 
     def to_json(self, indent: int | None = 2) -> str:
         """Pretty by default (files, terminals); `indent=None` is compact (HTTP: 4x faster)."""
@@ -76,6 +86,12 @@ class Recommendation(_Frozen):
         return to_skopt_dimensions(self.search_space)
 
 
+def _dimension_dict(dim: Dimension) -> dict[str, Any]:
+    out = {"name": dim.name, "type": dim.type, "low": dim.low, "high": dim.high, "prior": dim.prior,
+           "categories": None if dim.categories is None else list(dim.categories)}
+    return {k: finite_or_none(v) for k, v in out.items() if v is not None}
+
+
 def recommend(
     profile: Profile,
     probes: ProbeResults | dict[str, Any] | None = None,
@@ -86,6 +102,8 @@ def recommend(
     `probes` are measurements on the real model (see `advisor_probes`); they become facts.
     """
     kb = kb or default_knowledge_base()
+    if probes is None:
+        return _assemble(kb, infer(kb, profile_facts(profile)), {})
     measured = _probe_results(probes)
     inference = infer(kb, profile_facts(profile, measured))
     summary = measured.model_dump(mode="json", exclude_none=True,
@@ -96,228 +114,166 @@ def recommend(
 _CURVES = {"lrs", "losses", "smoothed"}
 
 
-def _probe_results(probes: ProbeResults | dict[str, Any] | None) -> ProbeResults:
-    if probes is None or isinstance(probes, ProbeResults):
-        return probes or ProbeResults()
+def _probe_results(probes: ProbeResults | dict[str, Any]) -> ProbeResults:
+    if isinstance(probes, ProbeResults):
+        return probes
     try:
         return ProbeResults.model_validate(probes)
     except ValidationError as exc:
         raise ProfileError(problems_from_validation(exc), source="probes") from None
 
 
-def _sig(x: float) -> float:
-    """Four significant digits: 0.1 * 3 shows as 0.3, not 0.30000000000000004."""
-    return float(f"{x:.4g}") if x else 0.0
+class _Parts:
+    """What answers share, per knowledge base: advice items, explanations and dimensions, each
+    built the first time it is needed (frozen, so sharing is safe). Keys are small tuples; a
+    rule's own, unchanging claims are keyed by the rule and aspect, computed ones by their values."""
+
+    LIMIT = 8192  # distinct computed values keep coming to a long-running server: bound the memory
+
+    def __init__(self) -> None:
+        self.advice: dict[int, tuple[tuple[int, str], AdviceItem]] = {}
+        self.explanations: dict[Any, Any] = {}
+        self.dimensions: dict[Any, Dimension] = {}
+
+    def advice_entry(self, rule: Rule) -> tuple[tuple[int, str], AdviceItem]:
+        """(sort key, item): critical first, then by id."""
+        entry = self.advice.get(rule.order)
+        if entry is None:
+            advice = rule.advice
+            assert advice is not None
+            item = AdviceItem.model_construct(id=rule.id, severity=advice.severity, text=advice.text,
+                                              source=rule.source)
+            entry = self.advice[rule.order] = ((_SEVERITY_RANK[advice.severity], rule.id), item)
+        return entry
+
+    def claims(self, name: str, decisions: list[tuple[str, Decision]], lost_to: str | None = None,
+               ) -> tuple[Explanation, ...]:
+        """One explanation per rule, its claims (winning, or lost to `lost_to`) joined."""
+        key: list[Any] = [name, lost_to]
+        for aspect, decision in decisions:
+            rule = decision.rule
+            key += (rule.order, aspect, decision.effect.claim if (name, aspect) in rule.computed else None)
+        frozen_key = tuple(key)
+        entries = self.explanations.get(frozen_key)
+        if entries is None:
+            by_rule: dict[int, tuple[Rule, list[Spec]]] = {}
+            for _, decision in decisions:
+                specs = by_rule.setdefault(decision.rule.order, (decision.rule, []))[1]
+                specs.append(claim_spec(decision.effect))
+            entries = tuple(_explanation(rule, tuple(specs), lost_to) for rule, specs in by_rule.values())
+            self._keep(frozen_key, entries)
+        return entries
+
+    def explanation(self, who: Rule | str, *specs: Spec, lost_to: str | None = None) -> Explanation:
+        key = (who.order if isinstance(who, Rule) else who, lost_to, specs)
+        try:
+            entry = self.explanations.get(key)
+        except TypeError:  # a mapping among the values (a structured default added to choices)
+            return _explanation(who, specs, lost_to)
+        if entry is None:
+            entry = _explanation(who, specs, lost_to)
+            self._keep(key, entry)
+        return entry
+
+    def dimension(self, fields: dict[str, Any]) -> Dimension:
+        key = tuple(fields.values())
+        dim = self.dimensions.get(key)
+        if dim is None:
+            if len(self.dimensions) >= self.LIMIT:
+                self.dimensions.clear()
+            dim = self.dimensions[key] = Dimension.model_construct(**fields)
+        return dim
+
+    def _keep(self, key: Any, value: Any) -> None:
+        if len(self.explanations) >= self.LIMIT:
+            self.explanations.clear()
+        self.explanations[key] = value
 
 
-def _choice_order(c: Any) -> tuple[int, float, str]:
-    """Numbers in numeric order, then everything else by its text."""
-    numeric = isinstance(c, int | float) and not isinstance(c, bool)
-    return (0, float(c), "") if numeric else (1, 0.0, str(c))
+def _explanation(who: Rule | str, specs: tuple[Spec, ...], lost_to: str | None) -> Explanation:
+    rule, because, source = _PSEUDO_RULES[who] if isinstance(who, str) else (who.id, who.because, who.source)
+    changes = tuple(cls.model_construct(**dict(fields)) for cls, fields in specs)
+    return Explanation.model_construct(rule=rule, because=because, source=source, changes=changes,
+                                       overridden_by=lost_to)
 
 
-def _fmt(x: Any) -> str:
-    return f"{x:g}" if isinstance(x, float) else json.dumps(x) if isinstance(x, dict) else str(x)
-
-
-class _Param:
-    """The resolved state of one numeric or categorical parameter while it is assembled."""
-
-    def __init__(self, spec: ParamSpec, slots: dict[str, Decision]) -> None:
-        self.spec = spec
-        self.default = slots["default"].value if "default" in slots else None
-        domain = slots["domain"].value if "domain" in slots else None
-        self.range: list[float] | None = list(domain[1]) if domain and domain[0] == "range" else None
-        self.choices = list(domain[1]) if domain and domain[0] == "choices" else None
-        self.scale = slots["scale"].value if "scale" in slots else None
-        self.notes: list[tuple[Rule | None, str]] = []
-
-    def apply(self, rule: Rule, facts: dict[str, Any]) -> None:
-        if self.omitted:  # a parameter that does not apply has nothing to modify
-            return
-        effect = rule.params[self.spec.name]  # modifiers are never computed values
-        if effect.multiply or effect.multiply_range:
-            lo_f, hi_f = effect.multiply_range or (effect.multiply, effect.multiply)
-            if self.default is not None and effect.multiply:
-                self.default = _sig(self.default * effect.multiply)
-            if self.range is not None:
-                self.range = [_sig(self.range[0] * lo_f), _sig(self.range[1] * hi_f)]
-            parts = [f"default ×{effect.multiply:g}"] if effect.multiply else []
-            parts += [f"range ×[{lo_f:g}, {hi_f:g}]"] if self.range is not None else []
-            self.notes.append((rule, ", ".join(parts) or "no-op"))
-        if effect.multiply_expr is not None:
-            factor = float(rule.scalers[self.spec.name].evaluate(facts))
-            if math.isfinite(factor) and factor > 0:
-                self.scale_by(factor)
-                self.notes.append((rule, f"×{_fmt(_sig(factor))} (`{effect.multiply_expr}`)"))
-        if effect.cap is not None:
-            cap = rule.caps[self.spec.name].evaluate(facts)
-            if not math.isfinite(cap):
-                return
-            if self.spec.kind == "integer":
-                cap = math.floor(cap)
-            if self.choices is not None:
-                kept = [c for c in self.choices if c <= cap] or [cap]
-                # Keep as many candidates as before: halve below the ceiling (64 -> 32, 16).
-                while self.spec.kind == "integer" and len(kept) < len(self.choices) and kept[0] > 1:
-                    kept.insert(0, kept[0] // 2)
-                self.choices = kept
-            if self.range is not None:
-                self.range = [min(self.range[0], cap), min(self.range[1], cap)]
-            if isinstance(self.default, int | float) and self.default > cap:
-                allowed = [c for c in (self.choices or []) if c <= cap]
-                self.default = max(allowed) if allowed else cap
-            self.notes.append((rule, f"capped at {_fmt(cap)} (`{rule.caps[self.spec.name].text}`)"))
-
-    def scale_by(self, factor: float) -> None:
-        """Multiply default and domain; integer choices stay integers."""
-        integer = self.spec.kind == "integer"
-
-        def times(x: Any) -> Any:
-            return max(1, round(x * factor)) if integer else _sig(x * factor)
-
-        if isinstance(self.default, int | float) and not isinstance(self.default, bool):
-            self.default = times(self.default)
-        if self.range is not None:
-            self.range = [times(self.range[0]), times(self.range[1])]
-        if self.choices is not None and all(isinstance(c, int | float) for c in self.choices):
-            self.choices = sorted({times(c) for c in self.choices})
-
-    def finish(self) -> None:
-        if self.omitted:
-            return
-        integer = self.spec.kind == "integer"
-        if self.default is None and self.range is not None:
-            lo, hi = self.range
-            mid = math.sqrt(lo * hi) if self.scale == "log" and lo > 0 else (lo + hi) / 2
-            self.default = _sig(mid)
-            self.notes.append((None, f"default {_fmt(self.default)}: middle of its range"))
-        if self.default is None and self.choices:
-            self.default = self.choices[0]
-        if integer:
-            if isinstance(self.default, float):
-                self.default = round(self.default)
-            if self.range is not None:
-                self.range = [math.ceil(self.range[0]), math.floor(self.range[1])]
-        # The contract: a default always lies inside its own search domain.
-        if self.range is not None and isinstance(self.default, int | float):
-            lo, hi = self.range
-            if not lo <= self.default <= hi:
-                self.range = [min(lo, self.default), max(hi, self.default)]
-                self.notes.append((None, f"range widened to [{_fmt(self.range[0])}, "
-                                   f"{_fmt(self.range[1])}] to hold the default"))
-        if self.choices is not None and self.default is not None and self.default not in self.choices:
-            self.choices = sorted([*self.choices, self.default], key=_choice_order)
-            self.notes.append((None, f"default {_fmt(self.default)} added to the choices"))
-
-    @property
-    def omitted(self) -> bool:
-        return self.default == OMIT
-
-    def dimension(self) -> Dimension | None:
-        if self.omitted:
-            return None
-        if self.choices is not None and len(set(map(str, self.choices))) >= 2:
-            return Dimension(name=self.spec.name, type="categorical", categories=tuple(self.choices))
-        if self.range is not None and self.range[0] < self.range[1]:
-            log = self.scale == "log" and self.range[0] > 0
-            return Dimension(name=self.spec.name, type=self.spec.kind, low=self.range[0],
-                             high=self.range[1], prior="log-uniform" if log else "uniform")
-        return None
+_PSEUDO_RULES = {
+    "profile": ("profile", "the profile names the optimizer", ()),
+    "advisor": ("advisor", "the output contract keeps every default inside its search range", ()),
+    "search.tiers": ("search.tiers", "SRCH-01: the trial budget decides how many importance tiers enter "
+                     "the search space", ("SRCH-01",)),
+}
+_PARTS = "recommendation.parts"
 
 
 def _assemble(kb: KnowledgeBase, inference: Inference, probes: dict[str, Any]) -> Recommendation:
-    facts = inference.facts
+    parts: _Parts = kb.derived.get(_PARTS) or kb.derived.setdefault(_PARTS, _Parts())
+    facts, decisions = inference.facts, inference.decisions
     config: dict[str, Any] = {}
     dims: list[Dimension] = []
     ranges: list[Dimension] = []
     explanations: dict[str, list[Explanation]] = {}
     tier = int(facts.get("search_tier", _DEFAULT_TIER))
 
-    def explain(name: str, rule: Rule | None, effect: str, lost_to: str | None = None) -> None:
-        entry = Explanation(rule=rule.id if rule else "advisor", because=rule.because if rule else
-                            "the output contract keeps every default inside its search range",
-                            source=rule.source if rule else (), effect=effect,
-                            overridden_by=lost_to)
-        explanations.setdefault(name, []).append(entry)
-
     if "optimizer" in facts:
         config["optimizer"] = facts["optimizer"]
-        setter = inference.fact_setters.get("optimizer", "profile")
-        if setter == "profile":
-            explanations["optimizer"] = [Explanation(
-                rule="profile", because="the profile names the optimizer", source=(),
-                effect=f"= {facts['optimizer']}")]
-        else:
-            explain("optimizer", kb.rule(setter), f"= {facts['optimizer']}")
+        explanations["optimizer"] = [parts.explanation(inference.setters.get("optimizer", "profile"),
+                                                       (ValueChange, (("value", facts["optimizer"]),)))]
 
     # batch_size first: a learning rate stated per reference batch is rescaled to it.
-    for name in sorted(inference.decisions, key=_assembly_order):
-        slots = inference.decisions[name]
-        spec = PARAMS[name]
-        param = _Param(spec, slots)
-        _rescale_to_batch(param, slots, inference, config.get("batch_size"))
-        for rule in inference.modifiers.get(name, ()):
-            param.apply(rule, facts)
+    for name in sorted(decisions, key=_ASSEMBLY_RANK.__getitem__):
+        slots = decisions[name]
+        param = ParamAssembly(PARAMS[name], slots)
+        param.rescale_to_batch(slots, config.get("batch_size"))
+        for rule, effect in inference.modifiers.get(name, ()):
+            param.apply(rule, effect, facts)
         param.finish()
-        if param.omitted:
-            explanations.setdefault(name, [])
-        elif param.default is not None:
+        if param.default is not None and not param.omitted:
             config[name] = param.default
-        by_rule: dict[str, tuple[Rule, list[str]]] = {}
-        for aspect, decision in slots.items():  # one entry per rule, its aspects joined
-            by_rule.setdefault(decision.rule.id, (decision.rule, []))[1].append(
-                _describe(aspect, decision.value))
-        for rule, effects in by_rule.values():
-            explain(name, rule, ", ".join(effects))
-        for rule, note in param.notes:
-            explain(name, rule, note)
-        dim = param.dimension()
-        if dim is not None:
-            searched, why, rule = _searched(spec, tier, inference.search.get(name))
+        entries = explanations.setdefault(name, [])
+        entries += parts.claims(name, list(slots.items()))
+        entries += [parts.explanation(who, note) for who, note in param.notes]
+        fields = param.dimension_fields()
+        if fields is not None:
+            dim = parts.dimension(fields)
+            searched, who, change = _searched(PARAMS[name], tier, inference.search.get(name))
             ranges.append(dim)
             if searched:
                 dims.append(dim)
-            if rule is not None:
-                explain(name, rule, why)
-            else:
-                explanations[name].append(Explanation(
-                    rule="search.tiers", because="SRCH-01: the trial budget decides how many "
-                    "importance tiers enter the search space", source=("SRCH-01",), effect=why))
-    _keep_one_alternative(config, inference, (dims, ranges), explanations)
-    losers: dict[tuple[str, str, str], list[str]] = {}
-    for conflict in inference.conflicts:
-        if conflict.target.startswith("param:"):
-            key = (conflict.target[6:], conflict.rule, conflict.lost_to)
-            losers.setdefault(key, []).append(_describe(conflict.aspect, conflict.value))
-    for (name, rule_id, lost_to), effects in losers.items():
-        explain(name, kb.rule(rule_id), ", ".join(effects), lost_to=lost_to)
+            entries.append(parts.explanation(who, change))
+    _keep_one_alternative(config, inference, (dims, ranges), explanations, parts)
+    losers: dict[tuple[str, int, str], list[tuple[str, Decision]]] = {}
+    for c in inference.conflicts:
+        if c.kind == "param":
+            lost = losers.setdefault((c.name, c.loser.order, c.lost_to), [])
+            lost.append((c.aspect, Decision(c.effect, c.loser)))
+    for (name, _, lost_to), lost in losers.items():
+        explanations[name] += parts.claims(name, lost, lost_to)
 
     dims.sort(key=lambda d: (PARAMS[d.name].tier or 9, PARAM_ORDER[d.name]))
-    config = {k: config[k] for k in sorted(config, key=lambda k: PARAM_ORDER.get(k, -1))}
     ranges.sort(key=lambda d: PARAM_ORDER[d.name])
-    advice = sorted(
-        (AdviceItem(id=r.id, severity=r.advice.severity, text=r.advice.text, source=r.source)
-         for r in inference.fired if r.advice),
-        key=lambda a: (_SEVERITY_RANK[a.severity], a.id),
-    )
-    derived = {k: v for k, v in sorted(facts.items()) if inference.fact_setters[k] != "profile"}
-    return Recommendation(
-        config=config,
+    advice = sorted(parts.advice_entry(r) for r in inference.fired if r.advice is not None)
+    setters = inference.setters
+    return Recommendation.model_construct(
+        config={k: config[k] for k in sorted(config, key=_CONFIG_RANK.__getitem__)},
         search_space=tuple(dims),
         ranges=tuple(ranges),
-        advice=tuple(advice),
+        advice=tuple(item for _, item in advice),
         explanations={k: tuple(v) for k, v in explanations.items()},
         probes=probes,
-        facts=derived,
+        facts={k: facts[k] for k in sorted(setters)},
         fired=tuple(r.id for r in inference.fired),
         conflicts=tuple(c.as_dict() for c in inference.conflicts),
     )
 
 
+_ASSEMBLY_RANK = {name: (0 if name == "batch_size" else 1, i) for name, i in PARAM_ORDER.items()}
+_CONFIG_RANK = {"optimizer": -1} | PARAM_ORDER
+
+
 def _keep_one_alternative(config: dict[str, Any], inference: Inference,
                           domains: tuple[list[Dimension], ...],
-                          explanations: dict[str, list[Explanation]]) -> None:
+                          explanations: dict[str, list[Explanation]], parts: _Parts) -> None:
     """Of parameters that say the same thing in other units (warmup in steps, ratio or epochs),
     keep the one whose default comes from the highest-priority rule."""
     for group in ALTERNATIVES:
@@ -333,60 +289,16 @@ def _keep_one_alternative(config: dict[str, Any], inference: Inference,
             for dims in domains:
                 dims[:] = [d for d in dims if d.name != name]
             loser = inference.decisions[name]["default"].rule
-            explanations[name].append(Explanation(
-                rule=loser.id, because=loser.because, source=loser.source,
-                effect=f"dropped: the warmup is given as {keep} by {winner.id}", overridden_by=winner.id))
+            explanations[name].append(parts.explanation(
+                loser, (DropChange, (("kept", keep), ("winner", winner.id))), lost_to=winner.id))
 
 
-def _assembly_order(name: str) -> tuple[int, int]:
-    return (0 if name == "batch_size" else 1, PARAM_ORDER[name])
-
-
-def _rescale_to_batch(param: _Param, slots: dict[str, Decision], inference: Inference,
-                      batch: Any) -> None:
-    """A value stated per reference batch (rule `per_batch`) follows the recommended batch; the
-    default and the range each follow the rule that stated them."""
-    if not isinstance(batch, int | float):
-        return
-    for aspect in ("default", "domain"):
-        if aspect not in slots:
-            continue
-        rule = slots[aspect].rule
-        scaling = inference.effects[rule.id][param.spec.name].per_batch
-        if scaling is None or scaling.factor(batch) == 1:
-            continue
-        factor = scaling.factor(batch)
-        if aspect == "default" and isinstance(param.default, int | float):
-            before = param.default
-            param.default = _sig(param.default * factor)
-            param.notes.append((rule, f"{_fmt(before)} per {scaling.reference} samples, "
-                                      f"{scaling.rule} scaling to batch {batch}: ×{_fmt(_sig(factor))}"))
-        elif aspect == "domain" and param.range is not None:
-            param.range = [_sig(param.range[0] * factor), _sig(param.range[1] * factor)]
-            if slots.get("default") is None or slots["default"].rule.id != rule.id:
-                param.notes.append((rule, f"range ×{_fmt(_sig(factor))}: {scaling.rule} scaling "
-                                          f"from {scaling.reference} to batch {batch} samples"))
-
-
-def _searched(spec: ParamSpec, tier: int, decision: Decision | None) -> tuple[bool, str, Rule | None]:
+def _searched(spec: ParamSpec, tier: int, decision: SearchDecision | None) -> tuple[bool, Rule | str, Spec]:
     if decision is not None:
-        verb = "searched" if decision.value else "not searched"
-        return decision.value, f"{verb} (explicit search decision)", decision.rule
+        explicit = (SearchChange, (("searched", decision.value), ("explicit", True)))
+        return decision.value, decision.rule, explicit
     if spec.tier is None:
-        return False, "fixed: not a parameter the search tunes", None
-    if spec.tier <= tier:
-        return True, f"searched: importance tier {spec.tier} <= budget tier {tier}", None
-    return False, f"fixed: importance tier {spec.tier} > budget tier {tier}", None
-
-
-def _describe(aspect: str, value: Any) -> str:
-    if aspect == "domain":
-        kind, values = next(iter(value.items())) if isinstance(value, dict) else value
-        if kind == "range":
-            return f"range [{_fmt(values[0])}, {_fmt(values[1])}]"
-        return f"choices {list(values)}"
-    if aspect == "scale":
-        return f"{value} scale"
-    if value == OMIT:
-        return "left out: does not apply to this profile"
-    return f"default {_fmt(value)}"
+        return False, "search.tiers", (SearchChange, (("searched", False),))
+    searched = spec.tier <= tier
+    return searched, "search.tiers", (SearchChange, (("searched", searched), ("tier", spec.tier),
+                                                     ("budget_tier", tier)))

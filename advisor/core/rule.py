@@ -1,180 +1,149 @@
-"""What a rule is: its YAML shape (validated by pydantic) and its compiled, runnable form."""
+"""What a rule is: its YAML shape and its loaded, runnable form (condition and expressions compiled,
+effects indexed for the engine). The effects themselves are in advisor.core.effects."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass
-from functools import cached_property
-from typing import Annotated, Any, Literal
+from dataclasses import dataclass, field
+from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from advisor.core.effects import (
+    ASPECTS,
+    COMPUTED,
+    MODIFIERS,
+    OMIT,
+    Advice,
+    BaseParamEffect,
+    BatchScaling,
+    ComputeDefault,
+    CopyDefault,
+    Effect,
+    PerBatch,
+    SearchEffect,
+    SetDefault,
+    SetFact,
+    SetRange,
+    Severity,
+    StepEffect,
+    VerdictEffect,
+    effect_items,
+)
 from advisor.core.expression import Expression
-from advisor.core.facts import FactValue
+from advisor.core.facts import FactValue, verdict_fact
 
-Severity = Literal["info", "warning", "critical"]
-Scalar = bool | int | float | str
+# Re-exported: the effects a rule carries are part of what a rule is.
+__all__ = ["OMIT", "Advice", "BatchScaling", "Effect", "Rule", "RuleSpec", "SearchEffect", "Severity",
+           "Source", "StepEffect", "VerdictEffect", "effect_items"]
 RULE_ID = r"^[a-z0-9][a-z0-9_-]*(\.[a-z0-9][a-z0-9_-]*)+$"
 
 
-class _Frozen(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
+class RuleSpec(BaseModel):
+    """A rule exactly as written in YAML; `then` is read into typed effects by `effect_items`."""
 
-
-class Advice(_Frozen):
-    severity: Severity = "info"
-    text: Annotated[str, Field(min_length=5)]
-
-
-class BatchScaling(_Frozen):
-    """A value stated for a reference batch, rescaled to the batch actually recommended."""
-
-    reference: Annotated[int, Field(gt=0)]
-    rule: Literal["linear", "sqrt"]
-    only_above: bool = False  # scale up for larger batches only; smaller ones keep the value
-
-    def factor(self, batch: float) -> float:
-        ratio = batch / self.reference
-        if self.only_above:
-            ratio = max(1.0, ratio)
-        return ratio if self.rule == "linear" else ratio ** 0.5
-
-
-class ParamEffect(_Frozen):
-    """What one rule concludes about one hyperparameter."""
-
-    default: Scalar | dict[str, Any] | None = None
-    omit: bool = False  # the parameter does not apply: no default, no search (wins like a default)
-    range: tuple[float, float] | None = None
-    choices: tuple[Scalar, ...] | None = None
-    scale: Literal["log", "linear"] | None = None
-    # Modifiers applied on top of the winning default/range (they compose across rules).
-    multiply: Annotated[float, Field(gt=0)] | None = None
-    multiply_range: tuple[Annotated[float, Field(gt=0)], Annotated[float, Field(gt=0)]] | None = None
-    cap: str | int | float | None = None  # numeric expression over facts: an upper bound
-    multiply_expr: str | None = None  # numeric expression over facts: a factor on default and domain
-    per_batch: BatchScaling | None = None  # default and range hold for `reference` samples per step
-    # Values computed from facts when the rule fires (probe measurements): numeric expressions.
-    default_expr: str | None = None
-    range_expr: tuple[str, str] | None = None
-    default_from: str | None = None  # a profile fact whose value becomes the default
-
-
-class VerdictEffect(_Frozen):
-    """A diagnosis: `name` holds; `evidence` may quote facts as {fact} or {fact:.0%}."""
-
-    name: str
-    rank: Annotated[int, Field(ge=0, le=100)]  # lower is reported first
-    severity: Severity = "warning"
-    evidence: Annotated[str, Field(min_length=5)]
-    exclusive: bool = False  # holds only when no other verdict does (e.g. "healthy")
-
-
-class StepEffect(_Frozen):
-    """One next step for a verdict, in the order the sources give."""
-
-    verdict: str
-    order: Annotated[int, Field(ge=1, le=100)]
-    text: Annotated[str, Field(min_length=5)]
-
-
-class SearchEffect(_Frozen):
-    include: tuple[str, ...] = ()
-    exclude: tuple[str, ...] = ()
-
-
-class RuleSpec(_Frozen):
-    """A rule exactly as written in YAML."""
+    model_config = ConfigDict(frozen=True, extra="forbid", defer_build=True)
 
     id: Annotated[str, Field(pattern=RULE_ID)]
     source: Annotated[tuple[str, ...], Field(min_length=1)]
     when: str | bool = "true"
     salience: int = 0
-    then: Mapping[str, Any]
+    then: dict[str, Any]
     because: Annotated[str, Field(min_length=10)]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class Rule:
-    """A loaded rule: checked, with its condition compiled."""
+    """A loaded rule: checked, its condition and expressions compiled, its effects indexed."""
 
     id: str
     source: tuple[str, ...]
     when: Expression
     salience: int
     because: str
-    params: Mapping[str, ParamEffect]
-    caps: Mapping[str, Expression]
-    scalers: Mapping[str, Expression]  # param -> multiply_expr
-    exprs: Mapping[str, Mapping[str, Expression]]  # param -> "default" / "low" / "high"
-    sets: Mapping[str, FactValue]
-    advice: Advice | None
-    search: SearchEffect | None
-    verdict: VerdictEffect | None
-    step: StepEffect | None
+    effects: tuple[Any, ...]  # Effect instances, in `then` order
+    expressions: dict[tuple[str, str], Expression]  # (param, "cap" | "default" | ...) -> compiled
     file: str
     line: int
     order: int  # position in the whole KB: the last tie-breaker
+    # Indexes of `effects`, built once here for the engine and the assembly.
+    params: dict[str, tuple[Any, ...]] = field(init=False)  # param -> its effects
+    claims: tuple[Any, ...] = field(init=False)  # effects competing for an aspect, by param, by aspect
+    modifiers: tuple[Any, ...] = field(init=False)  # Multiply, MultiplyExpr, Cap, in applying order
+    per_batch: dict[str, BatchScaling] = field(init=False)
+    sets: dict[str, FactValue] = field(init=False)
+    advice: Advice | None = field(init=False)
+    search: SearchEffect | None = field(init=False)
+    verdict: VerdictEffect | None = field(init=False)
+    step: StepEffect | None = field(init=False)
+    computed: frozenset[tuple[str, str]] = field(init=False)  # (param, aspect) computed when it fires
+    needs: frozenset[str] = field(init=False)  # facts that must be known before it can fire
+    needs_sorted: tuple[str, ...] = field(init=False)
+    specificity: int = field(init=False)
+    priority: tuple[int, int, int] = field(init=False)  # sort key: highest priority first
 
-    @cached_property
-    def copies(self) -> dict[str, str]:
-        """param -> the fact its default is copied from (`default_from`)."""
-        return {name: e.default_from for name, e in self.params.items() if e.default_from}
+    def __post_init__(self) -> None:
+        params: dict[str, list[Any]] = {}
+        sets: dict[str, FactValue] = {}
+        single: dict[str, Any] = dict.fromkeys(("advice", "search", "verdict", "step"))
+        for effect in self.effects:
+            if isinstance(effect, BaseParamEffect):
+                params.setdefault(effect.param, []).append(effect)
+            elif isinstance(effect, SetFact):
+                sets[effect.fact] = effect.value
+            else:
+                single[effect.kind] = effect
+        if single["verdict"] is not None:  # a verdict is also a fact, so next-step rules can chain on it
+            sets[verdict_fact(single["verdict"].name)] = True
+        claims = [e for group in params.values()
+                  for e in sorted((e for e in group if e.aspect), key=lambda e: ASPECTS.index(e.aspect))]
+        needs = set(self.when.facts)
+        for expression in self.expressions.values():
+            needs |= expression.facts
+        needs |= {e.default_from for e in claims if isinstance(e, CopyDefault)}
+        derived = {
+            "params": {name: tuple(group) for name, group in params.items()},
+            "claims": tuple(claims),
+            "modifiers": tuple(e for group in params.values() for e in group if isinstance(e, MODIFIERS)),
+            "per_batch": {e.param: e.per_batch for e in self.effects if isinstance(e, PerBatch)},
+            "sets": sets,
+            **single,
+            "computed": frozenset((e.param, e.aspect) for e in claims if isinstance(e, COMPUTED)),
+            "needs": frozenset(needs),
+            "needs_sorted": tuple(sorted(needs)),
+            "specificity": self.when.atoms,
+            "priority": (-self.salience, -self.when.atoms, self.order),
+        }
+        for name, value in derived.items():
+            object.__setattr__(self, name, value)
 
-    @cached_property
-    def needs(self) -> frozenset[str]:
-        """Facts that must be known before the rule can fire (condition and value expressions)."""
-        extra = {f for by_aspect in self.exprs.values() for e in by_aspect.values() for f in e.facts}
-        extra |= {f for cap in self.caps.values() for f in cap.facts}
-        extra |= {f for scaler in self.scalers.values() for f in scaler.facts}
-        extra |= set(self.copies.values())
-        return self.when.facts | frozenset(extra)
+    def concluded(self, facts: dict[str, FactValue]) -> tuple[Any, ...]:
+        """The claims, computed ones (`default_expr`, `range_expr`, `default_from`) evaluated on
+        `facts` into plain SetDefault / SetRange effects."""
+        if not self.computed:
+            return self.claims
+        return tuple(self._computed(e, facts) if isinstance(e, COMPUTED) else e for e in self.claims)
 
-    def concluded(self, facts: Mapping[str, FactValue]) -> Mapping[str, ParamEffect]:
-        """The parameter effects with expression values computed on `facts`."""
-        if not self.exprs and not self.copies:
-            return self.params
-        out = dict(self.params)
-        for name, fact in self.copies.items():
-            out[name] = out[name].model_copy(update={"default": facts[fact]})
-        for name, by_aspect in self.exprs.items():
-            update: dict[str, Any] = {}
-            value = {k: _sig(float(e.evaluate(facts))) for k, e in by_aspect.items()}
-            if "default" in value:
-                update["default"] = value["default"]
-            if "low" in value:
-                update["range"] = (min(value["low"], value["high"]), max(value["low"], value["high"]))
-            out[name] = out[name].model_copy(update=update)
-        return out
-
-    @cached_property
-    def needs_sorted(self) -> tuple[str, ...]:
-        return tuple(sorted(self.needs))
-
-    @property
-    def specificity(self) -> int:
-        return self.when.atoms
-
-    @property
-    def priority(self) -> tuple[int, int, int]:
-        """Sort key: higher salience, then more specific, then earlier in the KB."""
-        return (-self.salience, -self.specificity, self.order)
+    def _computed(self, effect: Any, facts: dict[str, FactValue]) -> Any:
+        if isinstance(effect, CopyDefault):
+            return SetDefault.model_construct(param=effect.param, default=facts[effect.default_from])
+        values = [_sig(float(self.expressions[effect.param, name].evaluate(facts)))
+                  for name in effect.expression_texts()]
+        if isinstance(effect, ComputeDefault):
+            return SetDefault.model_construct(param=effect.param, default=values[0])
+        return SetRange.model_construct(param=effect.param, range=(min(values), max(values)))
 
     def describe(self) -> dict[str, Any]:
-        """A plain, JSON-ready view (for `rules show` and the API)."""
-        then: dict[str, Any] = {
-            name: effect.model_dump(exclude_defaults=True) for name, effect in self.params.items()
-        }
+        """A plain, JSON-ready view (for `rules show` and the API): `then` as it was written."""
+        then: dict[str, Any] = {}
+        for name, group in self.params.items():
+            then[name] = {k: v for e in group for k, v in e.model_dump(exclude_defaults=True).items()
+                          if k not in ("kind", "param")}
         if self.sets:
             then["set"] = dict(self.sets)
-        if self.advice:
-            then["advice"] = self.advice.model_dump()
-        if self.search:
-            then["search"] = self.search.model_dump(exclude_defaults=True)
-        if self.verdict:
-            then["verdict"] = self.verdict.model_dump(exclude_defaults=True)
-        if self.step:
-            then["step"] = self.step.model_dump()
+        for key in ("advice", "search", "verdict", "step"):
+            effect = getattr(self, key)
+            if effect is not None:
+                then[key] = effect.model_dump(exclude_defaults=key != "advice", exclude={"kind"})
         return {
             "id": self.id,
             "source": list(self.source),
