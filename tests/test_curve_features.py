@@ -145,10 +145,6 @@ def test_a_zero_validation_loss_does_not_divide_by_zero() -> None:
     assert f.gap_end == pytest.approx(-0.2)  # (0 - median(0.5, 0.2, 0.1)) / first train loss 1.0
 
 
-@pytest.mark.xfail(raises=ZeroDivisionError, strict=True,
-                   reason="bug: train_rise divides by start - best, which is 0 when the first train loss is "
-                          "its best and <= 0 (`progressed` holds: 0 >= 0.05 * start); "
-                          "`advisor diagnose` crashes with a traceback")
 @pytest.mark.parametrize("train", [[0.0] * 4, [0.0, 0.1, 0.0, 0.0], [-1.0] * 4])
 def test_a_train_loss_starting_at_its_best_at_or_below_zero(train: list[float]) -> None:
     f = curve_features(history(train_loss=train))

@@ -138,8 +138,9 @@ def _train_features(y: Sequence[float]) -> dict[str, float]:
     later = max(y[1:])  # a healthy run starts at or near its highest loss
     # Shares of progress and slopes mean nothing for a run that barely moved: noise over a ~0 drop
     # reads as "undid 70% of its progress" or "a straight line". Below these it counts as no progress.
-    progressed = start - best >= _RISE_PROGRESS * start
-    moved = start - end >= _PROGRESS * start
+    # (abs: a loss may be <= 0, e.g. a log-likelihood; a run that starts at its best made no progress.)
+    progressed = start > best and start - best >= _RISE_PROGRESS * abs(start)
+    moved = start > end and start - end >= _PROGRESS * abs(start)
     return {
         "train_drop": _r(1 - end / start) if start > 0 else 0.0,
         "train_up_frac": _r(rises / (n - 1)),
