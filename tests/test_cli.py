@@ -134,3 +134,30 @@ def test_serve_runs_a_real_server(tmp_path: Path) -> None:
 def test_rules_check_missing_directory(cli, tmp_path: Path) -> None:
     result = cli("rules", "check", tmp_path / "nowhere")
     assert result.code == 2 and "not a directory" in result.err
+
+
+def test_help_lists_each_command_with_its_own_help(cli) -> None:
+    from advisor.cli import COMMANDS, load_command
+
+    listed = cli("--help").out
+    for name, (_, _, text) in COMMANDS.items():
+        shown = text if isinstance(text, str) else text()
+        assert load_command(name).help.split("\n\n")[0] == shown, name
+        assert name in listed and shown.split()[0] in listed
+
+
+def _cli_modules_after(args: list[str]) -> set[str]:
+    code = ("import sys, io, contextlib\nfrom advisor.cli import main\n"
+            "with contextlib.redirect_stdout(io.StringIO()):\n"
+            f"    main({args!r})\n"
+            "print(','.join(m for m in sys.modules if m.startswith('advisor.cli.')))")
+    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True)
+    return set(out.stdout.strip().splitlines()[-1].split(","))
+
+
+def test_commands_load_lazily() -> None:
+    """`advisor recommend` imports no other command's module; `advisor --help` none it does not list
+    by computing (the probe kinds)."""
+    assert _cli_modules_after(["recommend", str(EXAMPLE), "-f", "json"]) == {
+        "advisor.cli.recommend", "advisor.cli.options", "advisor.cli.terminal"}
+    assert _cli_modules_after(["--help"]) <= {"advisor.cli.probe", "advisor.cli.options", "advisor.cli.terminal"}

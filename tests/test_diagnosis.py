@@ -150,7 +150,7 @@ def test_100k_rows_diagnose() -> None:
         "val_loss": [2.1 / (1 + i / 1000) for i in range(n)],
     }
     d = diagnose(parse_history_json(rows))
-    assert d.history and d.history["points"] == n and d.top == "still_improving"
+    assert d.history and d.history.points == n and d.top == "still_improving"
 
 
 def test_nothing_to_diagnose() -> None:

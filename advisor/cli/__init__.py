@@ -1,16 +1,91 @@
-"""The `advisor` command line: one module per command, errors turned into messages here only."""
+"""The `advisor` command line: one module per command, errors turned into messages here only.
+
+Commands load lazily: `advisor recommend` imports the recommend module and what it uses, nothing
+of the other commands; `advisor --help` lists every command from `COMMANDS` without importing any.
+"""
 
 from __future__ import annotations
 
+import importlib
 import re
 import sys
 import traceback
+from collections.abc import Callable
+from typing import Any
 
 import typer
+from typer.core import TyperCommand, TyperGroup
 
-from advisor.cli import diagnose, explain, probe, recommend, rules, serve, tune
-from advisor.cli.terminal import Terminal
 from advisor.errors import AdvisorError, InternalError, MissingDependencyError, UserModelError
+
+
+def _probe_help() -> str:  # the probe kinds come from the evidence registry
+    return importlib.import_module("advisor.cli.probe").app.info.help
+
+
+# name -> (module, attribute: a command function or a Typer group, the help `advisor --help` shows).
+# tests/test_cli.py checks each help against the loaded command's own.
+COMMANDS: dict[str, tuple[str, str, str | Callable[[], str]]] = {
+    "recommend": ("advisor.cli.recommend", "command",
+                  "Recommend a starting config and a search space for PROFILE."),
+    "explain": ("advisor.cli.explain", "command", "Explain how PARAMETER was decided for a profile."),
+    "diagnose": ("advisor.cli.diagnose", "command",
+                 "Diagnose a training run: diverged, LR too high/low, under/overfitting, plateau, ..."),
+    "tune": ("advisor.cli.tune", "command",
+             "Search the recommended space; every finished trial is saved before the next starts."),
+    "serve": ("advisor.cli.serve", "command",
+              "Serve the HTTP API (/v1/recommend, /v1/diagnose, /v1/probe-jobs, /metrics, /docs)."),
+    "rules": ("advisor.cli.rules", "app", "Inspect and check the knowledge base."),
+    "probe": ("advisor.cli.probe", "app", _probe_help),
+}
+
+
+def load_command(name: str) -> Any:
+    """The click command (or group) of one entry of COMMANDS: imports its module."""
+    module, attribute, _ = COMMANDS[name]
+    target = getattr(importlib.import_module(module), attribute)
+    if isinstance(target, typer.Typer):
+        command = typer.main.get_group(target)
+    else:
+        single = typer.Typer(add_completion=False)
+        single.command(name)(target)
+        command = typer.main.get_command(single)
+    command.name = name
+    return command
+
+
+class LazyGroup(TyperGroup):
+    """A group whose commands are imported when one is run. `self.commands` holds light stubs (the
+    names, for "did you mean", and the help `advisor --help` lists); the real ones load on use."""
+
+    _listing = False
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.commands = {name: TyperCommand(name=name) for name in COMMANDS}
+        self._loaded: dict[str, Any] = {}
+
+    def list_commands(self, ctx: Any) -> list[str]:
+        return list(COMMANDS)
+
+    def get_command(self, ctx: Any, cmd_name: str) -> Any:
+        if cmd_name not in COMMANDS:
+            return None
+        if self._listing:
+            stub, text = self.commands[cmd_name], COMMANDS[cmd_name][2]
+            stub.help = text if isinstance(text, str) else text()
+            return stub
+        if cmd_name not in self._loaded:
+            self._loaded[cmd_name] = load_command(cmd_name)
+        return self._loaded[cmd_name]
+
+    def format_help(self, ctx: Any, formatter: Any) -> None:
+        self._listing = True
+        try:
+            super().format_help(ctx, formatter)
+        finally:
+            self._listing = False
+
 
 app = typer.Typer(
     name="advisor",
@@ -18,6 +93,7 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
+    cls=LazyGroup,
 )
 
 
@@ -27,14 +103,6 @@ def _root(
 ) -> None:
     """hparam-advisor."""
 
-
-app.command("recommend")(recommend.command)
-app.command("explain")(explain.command)
-app.command("diagnose")(diagnose.command)
-app.add_typer(rules.app, name="rules")
-app.add_typer(probe.app, name="probe")
-app.command("tune")(tune.command)
-app.command("serve")(serve.command)
 
 EXIT_USAGE = 2
 # Exit status by error class, most specific first (the exception's MRO decides): the one place where
@@ -63,6 +131,8 @@ def as_flags(message: str) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point. User errors: one line (or one per problem) on stderr and exit code 2."""
+    from advisor.cli.terminal import Terminal
+
     args = list(sys.argv[1:] if argv is None else argv)
     debug = "--debug" in args
     terminal = Terminal()

@@ -6,17 +6,18 @@ import json
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from pydantic import BaseModel
 from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from advisor.core.diagnosis import Diagnosis
-from advisor.core.recommendation import Recommendation
-from advisor.core.rule import Rule
-from advisor.evidence.registry import kinds
+if TYPE_CHECKING:  # annotations only: `advisor recommend` need not import the diagnosis
+    from pydantic import BaseModel
+
+    from advisor.core.diagnosis import Diagnosis
+    from advisor.core.recommendation import Recommendation
+    from advisor.core.rule import Rule
 
 _SEVERITY_STYLE = {"critical": "bold red", "warning": "yellow", "info": "cyan"}
 
@@ -70,21 +71,23 @@ class Terminal:
 
     def evidence(self, result: BaseModel) -> None:
         """A probe result, rendered by its kind (advisor.evidence.kinds)."""
+        from advisor.evidence.registry import kinds
+
         kind = next(k for k in kinds() if isinstance(result, k.result))
         for item in kind.render(result) if kind.render else ():
             self.out.print(item)
 
     def diagnosis(self, d: Diagnosis, title: str) -> None:
         head = Text(f"Diagnosis of {title}", style="bold")
-        if d.history:
-            h = d.history
-            head += Text(f"  ({h['points']} points by {h['x']}, {h['format']}; "
-                         f"columns {', '.join(h['columns'])})", style="dim")
+        h = d.history
+        if h is not None:
+            head += Text(f"  ({h.points} points by {h.x}, {h.format}; columns {', '.join(h.columns)})",
+                         style="dim")
         self.out.print(head)
-        for note in (d.history or {}).get("notes", []):
+        for note in h.notes if h is not None else ():
             self.note(f"note: {note}")
-        if d.history and d.history["ignored_columns"]:
-            self.note("ignored columns: " + ", ".join(d.history["ignored_columns"]))
+        if h is not None and h.ignored_columns:
+            self.note("ignored columns: " + ", ".join(h.ignored_columns))
         if d.sanity:
             self.evidence(d.sanity)
         if d.scaling:
@@ -113,8 +116,7 @@ class Terminal:
         config.add_column("value")
         config.add_column("decided by", style="dim", overflow="fold")
         for name, value in rec.config.items():
-            rules = [e.rule for e in rec.explanations.get(name, ()) if not e.overridden_by
-                     and e.effect.startswith(("default", "=", "capped", "range ×"))]
+            rules = [e.rule for e in rec.explanations.get(name, ()) if e.moves_value]
             config.add_row(name, _value(value), ", ".join(dict.fromkeys(rules)))
         self.out.print(config)
         space = Table(title=f"Search space ({len(rec.search_space)} dimensions)",

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import math
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -20,7 +20,7 @@ from advisor.core.recommendation import AdviceItem
 from advisor.core.rule import Rule, Severity, StepEffect, VerdictEffect
 from advisor.errors import AdvisorError, FieldProblem, HistoryError
 from advisor.evidence.curve_features import CurveFeatures, curve_features
-from advisor.evidence.history import History, parse_history_json
+from advisor.evidence.history import Format, History, parse_history_json
 from advisor.evidence.registry import kind_of_slot
 from advisor.evidence.results import DataScalingResult, SanityResult
 from advisor.profile.model import Profile
@@ -29,7 +29,24 @@ _DIAGNOSTIC_PREFIXES = ("curve_", "sanity_", "scaling_", "verdict_")
 
 
 class _Frozen(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="forbid", defer_build=True)
+
+
+class HistorySummary(_Frozen):
+    """What the diagnosis read from a history: its format, its size, its columns, what it set aside."""
+
+    format: Format
+    points: int
+    x: Literal["epoch", "step", "row"]  # what the points are counted in
+    columns: tuple[str, ...]  # the canonical columns read (sorted)
+    ignored_columns: tuple[str, ...] = ()  # columns of the file that are not read
+    notes: tuple[str, ...] = ()  # what the reader did to the file (sorted rows, merged points)
+
+    @classmethod
+    def of(cls, history: History) -> HistorySummary:
+        return cls(format=history.format, points=len(history), x=history.x_name,
+                   columns=tuple(sorted(history.columns)), ignored_columns=history.ignored_columns,
+                   notes=history.notes)
 
 
 class Evidence(_Frozen):
@@ -59,7 +76,7 @@ class Diagnosis(_Frozen):
 
     verdicts: tuple[Verdict, ...]
     advice: tuple[AdviceItem, ...] = ()
-    history: dict[str, Any] | None = None
+    history: HistorySummary | None = None
     features: CurveFeatures | None = None
     sanity: SanityResult | None = None
     scaling: DataScalingResult | None = None
@@ -168,20 +185,10 @@ def diagnose(
         for r in fired
         if r.advice
     )
-    summary = None
-    if history is not None:
-        summary = {
-            "format": history.format,
-            "points": len(history),
-            "x": history.x_name,
-            "columns": sorted(history.columns),
-            "ignored_columns": list(history.ignored_columns),
-            "notes": list(history.notes),
-        }
     return Diagnosis(
         verdicts=verdicts,
         advice=advice,
-        history=summary,
+        history=None if history is None else HistorySummary.of(history),
         features=features,
         sanity=sanity,
         scaling=scaling,
