@@ -69,6 +69,12 @@ bench-load: $(STAMP)
 	$(BIN)/python benchmarks/load_test.py --duration 60
 	$(BIN)/python benchmarks/load_test.py --duration 60 --no-cache
 
+# POST /v1/recommend (response cache off) against a bare FastAPI endpoint, wrk -t2 -c50 -d10s each.
+.PHONY: bench-api
+bench-api: $(STAMP)
+	command -v wrk >/dev/null || apt-get install -y -q wrk
+	$(BIN)/python benchmarks/api_throughput.py
+
 bench-fuzz: $(STAMP)
 	$(BIN)/python benchmarks/api_fuzz.py --cases 1000
 

@@ -10,10 +10,13 @@ from pathlib import Path
 import httpx
 import pytest
 import yaml
+from fastapi.routing import APIRoute
 
 from advisor import recommend
 from advisor_api import create_app
 from advisor_api.dependencies import get_knowledge_base
+from advisor_api.routers import diagnose, health, jobs, rules
+from advisor_api.routers import recommend as recommend_routes
 from advisor_api.settings import Settings
 
 from .conftest import EXAMPLES, base_profile, serve_in_thread
@@ -223,3 +226,58 @@ def test_profile_contradictions_are_422_with_one_error_each(client: httpx.Client
     errors = {e["path"]: e["msg"] for e in response.json()["errors"]}
     assert set(errors) == {"model.finetuning", "data.sequence_length", "budget.steps"}
     assert "pretrained" in errors["model.finetuning"]
+
+
+def test_wrapped_profile_gives_the_same_answer_and_locates_errors_in_it(client: httpx.Client) -> None:
+    profile = yaml.safe_load(EXAMPLES[0].read_text())
+    bare = client.post("/v1/recommend", json=profile)
+    wrapped = client.post("/v1/recommend", json={"profile": profile, "probes": None})
+    assert wrapped.status_code == 200 and wrapped.json() == bare.json()
+    body = base_profile(task="regression", **{"data.num_samples": -1})
+    paths = [e["path"] for e in client.post("/v1/recommend", json={"profile": body}).json()["errors"]]
+    assert paths == ["profile.data.num_samples"]
+    unknown = client.post("/v1/recommend", json={"profile": base_profile(), "probe": {}})
+    assert unknown.status_code == 422 and [e["loc"] for e in unknown.json()["errors"]] == [["probe"]]
+
+
+def test_every_route_declares_its_response_model() -> None:
+    routers = (recommend_routes.router, diagnose.router, rules.router, jobs.router, health.router,
+               health.metrics_router)
+    routes = [route for router in routers for route in router.routes if isinstance(route, APIRoute)]
+    assert len(routes) == 12
+    assert [route.path for route in routes if route.response_model is None] == []
+
+
+def _refs(node: object) -> Iterator[str]:
+    if isinstance(node, dict):
+        if isinstance(node.get("$ref"), str):
+            yield node["$ref"]
+        for value in node.values():
+            yield from _refs(value)
+    elif isinstance(node, list):
+        for value in node:
+            yield from _refs(value)
+
+
+def test_openapi_is_generated_from_the_models(tmp_path: Path) -> None:
+    from fastapi import FastAPI
+
+    app = create_app(Settings(job_db=tmp_path / "jobs.sqlite", job_slots=0, log_json=False))
+    assert type(app).openapi is FastAPI.openapi and "openapi" not in vars(app)  # not patched
+    schema = app.openapi()
+    components = schema["components"]["schemas"]
+    assert {ref.removeprefix("#/components/schemas/") for ref in _refs(schema)} <= set(components)
+    bodies = {path: ops["post"]["requestBody"]["content"]["application/json"]["schema"]
+              for path, ops in schema["paths"].items() if "post" in ops}
+    assert bodies["/v1/recommend"]["anyOf"] == [{"$ref": "#/components/schemas/Profile"},
+                                                {"$ref": "#/components/schemas/RecommendRequest"}]
+    assert {"$ref": "#/components/schemas/DiagnoseRequest"} in bodies["/v1/diagnose"]["anyOf"]
+    assert bodies["/v1/probe-jobs"] == {"$ref": "#/components/schemas/ProbeJobRequest"}
+    for path, operations in schema["paths"].items():
+        for method, operation in operations.items():
+            ok = next(r for code, r in operation["responses"].items() if code.startswith("2"))
+            assert all(c["schema"] for c in ok["content"].values()), (method, path)
+            for code, response in operation["responses"].items():
+                if code.startswith(("4", "5")):
+                    assert list(response["content"]) == ["application/problem+json"], (method, path, code)
+    assert "401" not in schema["paths"]["/v1/probe-jobs"]["post"]["responses"]  # no keys, no 401

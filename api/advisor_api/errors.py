@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from pydantic import ValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from advisor.errors import (
@@ -60,6 +62,40 @@ def problem(status: int, detail: str, errors: list[FieldProblem] | None = None,
         body["errors"] = [{"loc": list(p.location), "path": p.path, "msg": p.message}
                           for p in errors]
     return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON, headers=headers)
+
+
+def problem_responses(
+    codes: Iterable[int], described: Mapping[int, str] | None = None
+) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI `responses` for error statuses: problem+json, titled from TITLES unless `described`
+    says more. Routes declare them, so FastAPI generates the schema; nothing patches it."""
+    described = described or {}
+    return {
+        code: {
+            "description": described.get(code, TITLES.get(code, "Error")),
+            "content": {PROBLEM_JSON: {"schema": PROBLEM_SCHEMA}},
+        }
+        for code in codes
+    }
+
+
+# The errors each kind of route can answer (the middlewares' 413, 415 and 503 included). Routes
+# with a path parameter add 422, which FastAPI would otherwise document as its own JSON shape.
+READ_ERRORS = (404, 500, 503)
+WRITE_ERRORS = (400, 404, 413, 415, 422, 500, 503)
+DELETE_ERRORS = (404, 409, 500, 503)
+
+
+def invalid_body(problem: ValidationError | str, *within: str | int) -> RequestValidationError:
+    """A body error found after FastAPI's own validation (a part checked against the server's
+    configuration), located under `body.<within>` as FastAPI locates its own. The one place where
+    validation errors are rewrapped; `_validation` below renders them all as one 422."""
+    found = (
+        [{"type": "value_error", "loc": (), "msg": problem}]
+        if isinstance(problem, str)
+        else problem.errors(include_url=False)
+    )
+    return RequestValidationError([{**e, "loc": ("body", *within, *e["loc"])} for e in found])
 
 
 async def _validation(request: Request, exc: RequestValidationError) -> JSONResponse:

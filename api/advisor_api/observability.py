@@ -9,9 +9,9 @@ from __future__ import annotations
 import contextvars
 import json
 import logging
+import os
 import re
 import time
-import uuid
 from typing import Any
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
@@ -73,16 +73,26 @@ class Metrics:
 
 
 class Observability:
+    """Pure ASGI (no BaseHTTPMiddleware): one header scan, one `send` wrapper per request."""
+
     def __init__(self, app: Any, metrics: Metrics) -> None:
         self.app = app
         self.metrics = metrics
+        # Label children by key: `labels()` takes a lock and checks its arguments on every call.
+        self._counted: dict[tuple[str, str, int], Any] = {}
+        self._timed: dict[tuple[str, str], Any] = {}
 
     async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        given = dict(scope.get("headers") or ()).get(b"x-request-id", b"").decode("latin-1")
-        rid = given if _SANE_ID.match(given) else uuid.uuid4().hex
+        rid = ""
+        for name, value in scope["headers"]:
+            if name == b"x-request-id":
+                rid = value.decode("latin-1")
+        if not _SANE_ID.match(rid):
+            rid = os.urandom(16).hex()
+        rid_header = (b"x-request-id", rid.encode())
         token = request_id_var.set(rid)
         start = time.perf_counter()
         status = 500
@@ -91,10 +101,7 @@ class Observability:
             nonlocal status
             if message["type"] == "http.response.start":
                 status = message["status"]
-                message = {
-                    **message,
-                    "headers": [*message.get("headers", []), (b"x-request-id", rid.encode())],
-                }
+                message = {**message, "headers": [*message.get("headers", ()), rid_header]}
             await send(message)
 
         try:
@@ -102,22 +109,26 @@ class Observability:
         finally:
             elapsed = time.perf_counter() - start
             route = getattr(scope.get("route"), "path", None) or "(unmatched)"
-            method = scope.get("method", "")
-            self.metrics.requests.labels(method, route, str(status)).inc()
-            self.metrics.latency.labels(method, route).observe(elapsed)
-            access_log.info(
-                "%s %s %d",
-                method,
-                scope.get("path", ""),
-                status,
-                extra={
-                    "fields": {
-                        "method": method,
-                        "path": scope.get("path", ""),
-                        "route": route,
-                        "status": status,
-                        "duration_ms": round(elapsed * 1000, 2),
-                    }
-                },
-            )
+            method = scope["method"]
+            self._count(method, route, status).inc()
+            self._time(method, route).observe(elapsed)
+            if access_log.isEnabledFor(logging.INFO):
+                path = scope["path"]
+                fields = {"method": method, "path": path, "route": route, "status": status,
+                          "duration_ms": round(elapsed * 1000, 2)}
+                access_log.info("%s %s %d", method, path, status, extra={"fields": fields})
             request_id_var.reset(token)
+
+    def _count(self, method: str, route: str, status: int) -> Any:
+        key = (method, route, status)
+        child = self._counted.get(key)
+        if child is None:
+            child = self._counted[key] = self.metrics.requests.labels(method, route, str(status))
+        return child
+
+    def _time(self, method: str, route: str) -> Any:
+        key = (method, route)
+        child = self._timed.get(key)
+        if child is None:
+            child = self._timed[key] = self.metrics.latency.labels(method, route)
+        return child

@@ -5,8 +5,10 @@ from __future__ import annotations
 import hmac
 from typing import Annotated
 
-from fastapi import Depends, HTTPException, Request
+from fastapi import Depends, HTTPException
 from fastapi.security import APIKeyHeader
+
+from .dependencies import SettingsDep
 
 _header = APIKeyHeader(
     name="X-API-Key",
@@ -26,11 +28,10 @@ def _valid(given: str | None, keys: tuple[str, ...]) -> bool:
     return matched
 
 
-def require_key(request: Request, key: Annotated[str | None, Depends(_header)]) -> None:
+async def require_key(settings: SettingsDep, key: Annotated[str | None, Depends(_header)]) -> None:
     """401 unless the request carries one of the configured keys. Attached to routes only when
     keys are configured, so the OpenAPI schema says exactly which routes need one."""
-    keys = request.app.state.settings.api_keys
-    if keys and not _valid(key, keys):
+    if settings.api_keys and not _valid(key, settings.api_keys):
         raise HTTPException(
             401, "a valid X-API-Key header is required", headers={"WWW-Authenticate": "ApiKey"}
         )

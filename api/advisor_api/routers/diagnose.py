@@ -4,57 +4,48 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Body, Depends
-from fastapi.exceptions import RequestValidationError
+from fastapi import APIRouter, Body
 from fastapi.responses import Response
-from pydantic import ValidationError
+from pydantic import PlainValidator
 
-from advisor import KnowledgeBase
-from advisor.core.diagnosis import Diagnosis, diagnose_request, request_from_payload
+from advisor.core.diagnosis import DiagnoseRequest, Diagnosis, diagnose_request, request_from_payload
 
-from ..dependencies import get_knowledge_base
+from ..dependencies import KnowledgeBaseDep
+from ..errors import WRITE_ERRORS, problem_responses
 
 router = APIRouter(prefix="/v1", tags=["diagnose"])
-
 _BODY_DOC = (
     'Either {"history": ..., "profile": ..., "sanity": ..., "scaling": ...} or a bare '
     "history: a list of row objects, a Keras History dict, or a trainer_state.json."
 )
 
 
+def _diagnose_request(body: Any) -> DiagnoseRequest:
+    """A wrapped request, or a bare history (rows, a Keras History dict, a trainer_state.json).
+    Anything else is passed on as the history, for the history parser to refuse with its message."""
+    if isinstance(body, dict | list):
+        return request_from_payload(body)
+    return DiagnoseRequest(history=body)
+
+
+DiagnoseBody = Annotated[
+    DiagnoseRequest,
+    PlainValidator(
+        _diagnose_request, json_schema_input_type=DiagnoseRequest | list[dict[str, Any]] | dict[str, Any]
+    ),
+    Body(description=_BODY_DOC),
+]
+
+
 @router.post(
     "/diagnose",
-    response_model=None,
-    responses={
-        200: {"model": Diagnosis, "description": "Verdicts, best first, with next steps."},
-        422: {"description": "Invalid history (problem details: row and column of each cell)."},
-    },
-    openapi_extra={
-        "requestBody": {
-            "content": {
-                "application/json": {
-                    "schema": {
-                        "anyOf": [
-                            {"$ref": "#/components/schemas/DiagnoseRequest"},
-                            {"type": "array", "items": {"type": "object"}},
-                            {"type": "object"},
-                        ]
-                    }
-                }
-            },
-            "description": _BODY_DOC,
-            "required": True,
-        }
-    },
+    response_model=Diagnosis,
+    response_description="Verdicts, best first, with next steps.",
+    responses=problem_responses(
+        WRITE_ERRORS, {422: "Invalid history (problem details: row and column of each cell)."}
+    ),
 )
-def post_diagnose(
-    payload: Annotated[Any, Body(description=_BODY_DOC)],
-    kb: Annotated[KnowledgeBase, Depends(get_knowledge_base)],
-) -> Response:
+def post_diagnose(body: DiagnoseBody, kb: KnowledgeBaseDep) -> Response:
     """Diagnose a training run: diverged, LR too high/low, under/overfitting, plateau, ..."""
-    try:
-        request = request_from_payload(payload)
-    except ValidationError as exc:
-        errors = [{**e, "loc": ("body", *e["loc"])} for e in exc.errors(include_url=False)]
-        raise RequestValidationError(errors) from None
-    return Response(diagnose_request(request, kb).to_json(), media_type="application/json")
+    # Sync on purpose: a long history takes a while to parse, so it runs in the thread pool.
+    return Response(diagnose_request(body, kb).to_json(), media_type="application/json")

@@ -2,58 +2,73 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Literal
 
-from fastapi import APIRouter, Depends, Request
-from fastapi.responses import JSONResponse, Response
+from fastapi import APIRouter
+from fastapi.responses import JSONResponse, PlainTextResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from pydantic import BaseModel
 
-from advisor import KnowledgeBase
-from advisor.jobs.store import JobStoreError
+from advisor.errors import JobStoreError
 
-from ..dependencies import get_knowledge_base
-from ..errors import problem
+from ..dependencies import JobStoreDep, KnowledgeBaseDep, MetricsDep
+from ..errors import READ_ERRORS, problem, problem_responses
 
 router = APIRouter(tags=["health"])
 metrics_router = APIRouter(tags=["health"])
 
 
-@router.get("/healthz")
-def healthz(kb: Annotated[KnowledgeBase, Depends(get_knowledge_base)]) -> dict[str, Any]:
+class Health(BaseModel):
+    status: Literal["ok"] = "ok"
+    rules: int
+
+
+class Readiness(BaseModel):
+    status: Literal["ready"] = "ready"
+    checks: dict[str, bool]
+
+
+@router.get("/healthz", response_model=Health, responses=problem_responses(READ_ERRORS))
+async def healthz(kb: KnowledgeBaseDep) -> Health:
     """Liveness: the process answers (and how many rules it holds)."""
-    return {"status": "ok", "rules": len(kb)}
+    return Health(rules=len(kb))
 
 
 @router.get(
     "/readyz",
-    response_model=None,
-    responses={200: {"description": "Ready."}, 503: {"description": "Not ready (problem details)."}},
+    response_model=Readiness,
+    response_description="Ready.",
+    responses=problem_responses(READ_ERRORS, {503: "Not ready (problem details)."}),
 )
-def readyz(request: Request) -> JSONResponse:
-    """Readiness: the knowledge base is loaded and the job store takes writes."""
-    kb = getattr(request.app.state, "knowledge_base", None)
-    checks = {"knowledge_base": kb is not None and len(kb) > 0, "job_store": True}
+def readyz(kb: KnowledgeBaseDep, store: JobStoreDep) -> Readiness | JSONResponse:
+    """Readiness: the knowledge base is loaded and the job store takes writes (a disk check, so
+    this one runs in the thread pool)."""
+    checks = {"knowledge_base": len(kb) > 0, "job_store": True}
     detail = ""
     try:
-        request.app.state.job_store.check_writable()
+        store.check_writable()
     except JobStoreError as exc:
         checks["job_store"] = False
         detail = str(exc)
     if not all(checks.values()):
         return problem(503, detail or "the knowledge base is not loaded")
-    return JSONResponse({"status": "ready", "checks": checks})
+    return Readiness(checks=checks)
 
 
 @metrics_router.get(
-    "/metrics", responses={200: {"content": {"text/plain": {}}, "description": "Prometheus text format."}}
+    "/metrics",
+    response_model=str,
+    response_class=PlainTextResponse,
+    response_description="Prometheus text format.",
+    responses=problem_responses(READ_ERRORS),
 )
-def metrics(request: Request) -> Response:
-    state = request.app.state
-    state.metrics.rules.set(len(state.knowledge_base))
+def metrics(kb: KnowledgeBaseDep, store: JobStoreDep, metrics: MetricsDep) -> Response:
+    """Prometheus metrics: requests and latency by route, probe jobs by status, rules loaded."""
+    metrics.rules.set(len(kb))
     try:
-        counts = state.job_store.counts()
+        counts = store.counts()
     except JobStoreError:
         counts = {}
     for status in ("queued", "running", "succeeded", "failed", "cancelled"):
-        state.metrics.queue.labels(status).set(counts.get(status, 0))
-    return Response(generate_latest(state.metrics.registry), media_type=CONTENT_TYPE_LATEST)
+        metrics.queue.labels(status).set(counts.get(status, 0))
+    return Response(generate_latest(metrics.registry), media_type=CONTENT_TYPE_LATEST)

@@ -1,96 +1,101 @@
 """Probe jobs: queue a probe on an allow-listed target, poll it, cancel it.
 
 Requests name a target from the operator's allow-list (settings), never code; the probe runs in
-a separate worker process under a wall-clock timeout and a memory cap.
+a separate worker process under a wall-clock timeout and a memory cap. The routes that touch the
+job database (SQLite, blocking) are sync and run in the thread pool.
 """
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Any
 
-from fastapi import APIRouter, Depends, Request
-from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
-from pydantic import ValidationError
+from fastapi import APIRouter, Response
+from pydantic import BaseModel, ValidationError
 
-from advisor.jobs.probe_jobs import ProbeJobRequest
-from advisor.jobs.store import Job, JobStore
+from advisor.jobs import ProbeJobRequest
+from advisor.jobs.store import Job
+
+from ..dependencies import JobStoreDep, SettingsDep
+from ..errors import DELETE_ERRORS, READ_ERRORS, WRITE_ERRORS, invalid_body, problem_responses
 
 router = APIRouter(prefix="/v1", tags=["probe jobs"])
 
 
-def get_job_store(request: Request) -> JobStore:
-    return request.app.state.job_store
+class ProbeTargets(BaseModel):
+    targets: list[str]
 
 
-Store = Annotated[JobStore, Depends(get_job_store)]
-_JOB = {"model": Job, "description": "The job: status, progress, and the result when it succeeded."}
+class JobList(BaseModel):
+    jobs: list[Job]
 
 
-@router.get("/probe-targets", responses={200: {"description": "Names a job may use as `target`."}})
-def list_targets(request: Request) -> dict[str, list[str]]:
+_NO_SUCH_JOB = {404: "No such job."}
+
+
+@router.get(
+    "/probe-targets",
+    response_model=ProbeTargets,
+    response_description="Names a job may use as `target`.",
+    responses=problem_responses(READ_ERRORS),
+)
+async def list_targets(settings: SettingsDep) -> ProbeTargets:
     """The allow-listed target names (the import specs stay on the server)."""
-    return {"targets": sorted(request.app.state.settings.probe_targets)}
+    return ProbeTargets(targets=sorted(settings.probe_targets))
+
+
+def _checked_options(body: ProbeJobRequest, targets: dict[str, str]) -> dict[str, Any]:
+    """The checks that need the server's configuration, located like FastAPI's own."""
+    if body.target not in targets:
+        allowed = ", ".join(sorted(targets)) or "(none configured)"
+        raise invalid_body(f"unknown target {body.target!r}; allowed: {allowed}", "target")
+    try:
+        return body.checked_options()
+    except ValidationError as exc:
+        raise invalid_body(exc, "options") from None
 
 
 @router.post(
     "/probe-jobs",
     status_code=202,
-    response_model=None,
-    responses={
-        202: _JOB,
-        401: {"description": "Missing or wrong X-API-Key."},
-        422: {"description": "Unknown target, probe or option (problem details)."},
-    },
+    response_model=Job,
+    response_description="The job, queued; `Location` is where to poll it.",
+    responses=problem_responses(WRITE_ERRORS, {422: "Unknown target, probe or option (problem details)."}),
 )
-def create_job(body: ProbeJobRequest, request: Request, store: Store) -> JSONResponse:
+def create_job(body: ProbeJobRequest, settings: SettingsDep, store: JobStoreDep, response: Response) -> Job:
     """Queue a probe (lr, batch, sanity, data-scaling) on an allow-listed target."""
-    targets = request.app.state.settings.probe_targets
-    if body.target not in targets:
-        allowed = ", ".join(sorted(targets)) or "(none configured)"
-        raise RequestValidationError(
-            [
-                {
-                    "loc": ("body", "target"),
-                    "type": "value_error",
-                    "msg": f"unknown target {body.target!r}; allowed: {allowed}",
-                }
-            ]
-        )
-    try:
-        options = body.checked_options()
-    except ValidationError as exc:
-        raise RequestValidationError(
-            [{**e, "loc": ("body", "options", *e["loc"])} for e in exc.errors(include_url=False)]
-        ) from None
+    options = _checked_options(body, settings.probe_targets)
     job = store.create(body.target, body.probe, options)
-    return JSONResponse(
-        job.model_dump(mode="json"), status_code=202, headers={"Location": f"/v1/probe-jobs/{job.id}"}
-    )
-
-
-@router.get("/probe-jobs", responses={200: {"description": "The most recent jobs, newest first."}})
-def list_jobs(store: Store) -> dict[str, Any]:
-    return {"jobs": [j.model_dump(mode="json") for j in store.list(100)]}
+    response.headers["Location"] = f"/v1/probe-jobs/{job.id}"
+    return job
 
 
 @router.get(
-    "/probe-jobs/{job_id}", response_model=None, responses={200: _JOB, 404: {"description": "No such job."}}
+    "/probe-jobs",
+    response_model=JobList,
+    response_description="The most recent jobs, newest first.",
+    responses=problem_responses(READ_ERRORS),
 )
-def get_job(job_id: str, store: Store) -> JSONResponse:
-    return JSONResponse(store.get(job_id).model_dump(mode="json"))
+def list_jobs(store: JobStoreDep) -> JobList:
+    return JobList(jobs=store.list(100))
+
+
+@router.get(
+    "/probe-jobs/{job_id}",
+    response_model=Job,
+    response_description="The job: status, progress, and the result when it succeeded.",
+    responses=problem_responses((*READ_ERRORS, 422), _NO_SUCH_JOB),
+)
+def get_job(job_id: str, store: JobStoreDep) -> Job:
+    return store.get(job_id)
 
 
 @router.delete(
     "/probe-jobs/{job_id}",
     status_code=202,
-    response_model=None,
-    responses={
-        202: _JOB,
-        404: {"description": "No such job."},
-        409: {"description": "The job already finished."},
-    },
+    response_model=Job,
+    response_description="The job, cancelled or being cancelled.",
+    responses=problem_responses((*DELETE_ERRORS, 422), {**_NO_SUCH_JOB, 409: "The job already finished."}),
 )
-def cancel_job(job_id: str, store: Store) -> JSONResponse:
+def cancel_job(job_id: str, store: JobStoreDep) -> Job:
     """Cancel: a queued job at once, a running one as soon as the supervisor stops its worker."""
-    return JSONResponse(store.request_cancel(job_id).model_dump(mode="json"), status_code=202)
+    return store.request_cancel(job_id)

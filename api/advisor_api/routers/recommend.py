@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Body, Depends, Request
-from fastapi.exceptions import RequestValidationError
+from fastapi import APIRouter, Body, Request
 from fastapi.responses import Response
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import BaseModel, ConfigDict, PlainValidator
 
-from advisor import KnowledgeBase, ProbeResults, Profile, Recommendation, recommend
+from advisor import ProbeResults, Profile, Recommendation, recommend
 
-from ..dependencies import get_knowledge_base
+from ..dependencies import KnowledgeBaseDep, ResponseCacheDep
+from ..errors import WRITE_ERRORS, problem_responses
 
 router = APIRouter(prefix="/v1", tags=["recommend"])
 
@@ -25,40 +25,39 @@ class RecommendRequest(BaseModel):
     probes: ProbeResults | None = None
 
 
-_SCHEMA = {
-    "anyOf": [{"$ref": "#/components/schemas/Profile"}, {"$ref": "#/components/schemas/RecommendRequest"}]
-}
+def _recommend_request(body: Any) -> RecommendRequest:
+    """A body with a `profile` key is a RecommendRequest; anything else is the profile itself, so
+    its errors are located in the profile (`data.num_classes`, not `profile.data.num_classes`)."""
+    if isinstance(body, dict) and "profile" in body:
+        return RecommendRequest.model_validate(body)
+    return RecommendRequest(profile=Profile.model_validate(body))
+
+
+# The body: either a bare Profile or a RecommendRequest (the schema says so: anyOf of the two).
+_BODY_DOC = 'A profile, or {"profile": ..., "probes": ...} with the results of probe jobs.'
+RecommendBody = Annotated[
+    RecommendRequest,
+    PlainValidator(_recommend_request, json_schema_input_type=Profile | RecommendRequest),
+    Body(description=_BODY_DOC),
+]
 
 
 @router.post(
     "/recommend",
-    response_model=None,
-    responses={
-        200: {"model": Recommendation, "description": "The recommendation."},
-        422: {"description": "Invalid profile (problem details with field paths)."},
-    },
-    openapi_extra={"requestBody": {"required": True, "content": {"application/json": {"schema": _SCHEMA}}}},
+    response_model=Recommendation,
+    response_description="The recommendation: config, search space, advice, every value explained.",
+    responses=problem_responses(WRITE_ERRORS, {422: "Invalid profile (problem details with field paths)."}),
 )
 async def post_recommend(
-    payload: Annotated[Any, Body()],
-    request: Request,
-    kb: Annotated[KnowledgeBase, Depends(get_knowledge_base)],
+    body: RecommendBody, request: Request, kb: KnowledgeBaseDep, cache: ResponseCacheDep
 ) -> Response:
     """Recommend a starting config and a search space for a profile (and probe results)."""
-    # Async on purpose: about a millisecond of CPU, cheaper in the loop than a threadpool hop.
-    cache = request.app.state.response_cache
-    key = (id(kb), await request.body())
-    cached = cache.get(key)
-    if cached is not None:
-        return Response(cached, media_type="application/json")
-    try:
-        if isinstance(payload, dict) and "profile" in payload:
-            parsed = RecommendRequest.model_validate(payload)
-        else:
-            parsed = RecommendRequest(profile=Profile.model_validate(payload))
-    except ValidationError as exc:
-        errors = [{**e, "loc": ("body", *e["loc"])} for e in exc.errors(include_url=False)]
-        raise RequestValidationError(errors) from None
-    body = recommend(parsed.profile, parsed.probes, kb=kb).to_json(indent=None).encode()
-    cache.put(key, body)
-    return Response(body, media_type="application/json")
+    # Async on purpose: under a millisecond of CPU, cheaper in the loop than a thread-pool hop.
+    # The answer is a pure function of the body and the KB: identical bodies reuse its bytes.
+    key = (id(kb), await request.body())  # the bytes FastAPI already read
+    encoded = cache.get(key)
+    if encoded is None:
+        encoded = recommend(body.profile, body.probes, kb=kb).to_json(indent=None).encode()
+        cache.put(key, encoded)
+    # Encoded once, by the output contract (`to_json`); FastAPI's serializer is not run again.
+    return Response(encoded, media_type="application/json")
