@@ -204,7 +204,7 @@ def infer(kb: KnowledgeBase, initial: Mapping[str, FactValue]) -> Inference:
                     heappush(agenda, (rank, blocked))
     result.fired = [rule for _, rule in popped]
     popped.sort()
-    _resolve(result, [rule for _, rule in popped])
+    _resolve(result, [rule for _, rule in popped if rule.params or rule.search is not None])
     return result
 
 

@@ -8,7 +8,7 @@ may make two of them true at once; a test checks every bundled profile as well.
 from __future__ import annotations
 
 import itertools
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -25,7 +25,7 @@ EXCLUSIONS_FILE = "exclusions.yaml"
 
 
 class _ExclusionSpec(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="forbid", defer_build=True)
 
     id: str = Field(pattern=r"^[a-z0-9][a-z0-9.-]*$")
     rules: tuple[str, ...] = Field(min_length=2)
@@ -44,14 +44,16 @@ class Exclusion:
         return hit if len(hit) > 1 else ()
 
 
-def load_exclusions(path: Path, rules: Mapping[str, Rule], problem: Any,
-                    exhaustive: bool = True) -> tuple[Exclusion, ...]:
+def load_exclusions(path: Path, rules: Mapping[str, Rule], problem: Any, exhaustive: bool = True,
+                    read: Callable[[Path], tuple[Any, list[int]]] | None = None) -> tuple[Exclusion, ...]:
     """Read and check the file; report each problem through `problem(line, message)`.
-    `exhaustive`: also search for facts under which two exclusive rules fire together."""
+    `exhaustive`: also search for facts under which two exclusive rules fire together. `read`: the
+    YAML reader (items and their lines) when the caller keeps parsed files."""
     if not path.exists():
         return ()
     try:
-        data, lines = load_yaml_items(path.read_text(encoding="utf-8"), path.name)
+        data, lines = read(path) if read is not None else load_yaml_items(path.read_text(encoding="utf-8"),
+                                                                          path.name)
     except (InputFileError, OSError, UnicodeDecodeError) as exc:
         problem(0, str(exc))
         return ()

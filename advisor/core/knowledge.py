@@ -107,14 +107,15 @@ def _load(directory: Path, use_cache: bool = False) -> tuple[KnowledgeBase | Non
         return None, problems
     key = check_cache.digest(directory.glob("*.yaml"))
     exhaustive = not (use_cache and check_cache.already_checked(key))
-    documents, sources = _load_sources(directory / SOURCES_FILE, problems)
+    files = _YamlFiles({} if exhaustive else check_cache.parsed_files(key))
+    documents, sources = _load_sources(directory / SOURCES_FILE, problems, files)
     rules: list[Rule] = []
     seen: dict[str, str] = {}
-    files = sorted(p for p in directory.glob("*.yaml") if p.name not in (SOURCES_FILE, EXCLUSIONS_FILE))
-    if not files:
+    paths = sorted(p for p in directory.glob("*.yaml") if p.name not in (SOURCES_FILE, EXCLUSIONS_FILE))
+    if not paths:
         problems.add(str(directory), 0, None, "no rule files (*.yaml) found")
-    for path in files:
-        for raw, line in _rule_entries(path, problems):
+    for path in paths:
+        for raw, line in _rule_entries(path, problems, files):
             rule_id = raw.get("id") if isinstance(raw, dict) else None
             if isinstance(rule_id, str):
                 if rule_id in seen:
@@ -128,17 +129,41 @@ def _load(directory: Path, use_cache: bool = False) -> tuple[KnowledgeBase | Non
     _check_reachability(rules, problems)
     exclusions = load_exclusions(
         directory / EXCLUSIONS_FILE, {r.id: r for r in rules},
-        lambda line, message: problems.add(EXCLUSIONS_FILE, line, None, message), exhaustive)
+        lambda line, message: problems.add(EXCLUSIONS_FILE, line, None, message), exhaustive, files.items)
     if problems:
         return None, sorted(problems, key=lambda p: (p.file, p.line))
     if exhaustive:
-        check_cache.record_checked(key)
+        check_cache.record_checked(key, files.parsed)
     return KnowledgeBase(tuple(rules), sources, documents, str(directory), exclusions), []
 
 
-def _load_sources(path: Path, problems: _Problems) -> tuple[dict[str, Any], dict[str, Source]]:
+class _YamlFiles:
+    """The rule files as the YAML reader returns them: from the check cache's record of this very
+    directory state when there is one, else parsed (and kept in `parsed` for the record)."""
+
+    def __init__(self, recorded: dict[str, Any]) -> None:
+        self.recorded = recorded
+        self.parsed: dict[str, Any] = {}
+
+    def items(self, path: Path) -> tuple[Any, list[int]]:
+        value = self.recorded.get(path.name)
+        if value is None:
+            value = load_yaml_items(path.read_text(encoding="utf-8"), path.name)
+        self.parsed[path.name] = value
+        return value  # type: ignore[no-any-return]
+
+    def document(self, path: Path) -> Any:
+        value = self.recorded.get(path.name)
+        if value is None:
+            value = (load_yaml(path.read_text(encoding="utf-8"), path.name),)
+        self.parsed[path.name] = value
+        return value[0]
+
+
+def _load_sources(path: Path, problems: _Problems,
+                  files: _YamlFiles) -> tuple[dict[str, Any], dict[str, Source]]:
     try:
-        data = load_yaml(path.read_text(encoding="utf-8"), path.name)
+        data = files.document(path)
     except FileNotFoundError:
         problems.add(path.name, 0, None, "missing: the citation ids rules may use")
         return {}, {}
@@ -160,9 +185,9 @@ def _load_sources(path: Path, problems: _Problems) -> tuple[dict[str, Any], dict
     return documents, sources
 
 
-def _rule_entries(path: Path, problems: _Problems) -> Iterator[tuple[Any, int]]:
+def _rule_entries(path: Path, problems: _Problems, files: _YamlFiles) -> Iterator[tuple[Any, int]]:
     try:
-        data, lines = load_yaml_items(path.read_text(encoding="utf-8"), path.name)
+        data, lines = files.items(path)
     except (InputFileError, OSError, UnicodeDecodeError) as exc:
         problems.add(path.name, _line_of(str(exc)), None, str(exc).split(": ", 1)[-1])
         return

@@ -130,38 +130,28 @@ class _Parts:
 
     LIMIT = 8192  # distinct computed values keep coming to a long-running server: bound the memory
 
-    def __init__(self) -> None:
-        self.advice: dict[int, tuple[tuple[int, str], AdviceItem]] = {}
+    def __init__(self, kb: KnowledgeBase) -> None:
+        # By rule order: (sort key - critical first, then by id -, the item), or None (no advice).
+        self.advice: list[tuple[tuple[int, str], AdviceItem] | None] = [
+            None if r.advice is None else ((_SEVERITY_RANK[r.advice.severity], r.id), _advice_item(r))
+            for r in kb.rules
+        ]
         self.explanations: dict[Any, Any] = {}
         self.dimensions: dict[Any, Dimension] = {}
-
-    def advice_entry(self, rule: Rule) -> tuple[tuple[int, str], AdviceItem]:
-        """(sort key, item): critical first, then by id."""
-        entry = self.advice.get(rule.order)
-        if entry is None:
-            advice = rule.advice
-            assert advice is not None
-            item = AdviceItem.model_construct(id=rule.id, severity=advice.severity, text=advice.text,
-                                              source=rule.source)
-            entry = self.advice[rule.order] = ((_SEVERITY_RANK[advice.severity], rule.id), item)
-        return entry
+        self.parameters: dict[Any, Any] = {}  # see _assemble
 
     def claims(self, name: str, decisions: list[tuple[str, Decision]], lost_to: str | None = None,
-               ) -> tuple[Explanation, ...]:
+               key: tuple[Any, ...] | None = None) -> tuple[Explanation, ...]:
         """One explanation per rule, its claims (winning, or lost to `lost_to`) joined."""
-        key: list[Any] = [name, lost_to]
-        for aspect, decision in decisions:
-            rule = decision.rule
-            key += (rule.order, aspect, decision.effect.claim if (name, aspect) in rule.computed else None)
-        frozen_key = tuple(key)
-        entries = self.explanations.get(frozen_key)
+        full_key = ("claims", lost_to, key or _claims_key(name, decisions)[0])
+        entries = self.explanations.get(full_key)
         if entries is None:
             by_rule: dict[int, tuple[Rule, list[Spec]]] = {}
             for _, decision in decisions:
                 specs = by_rule.setdefault(decision.rule.order, (decision.rule, []))[1]
                 specs.append(claim_spec(decision.effect))
             entries = tuple(_explanation(rule, tuple(specs), lost_to) for rule, specs in by_rule.values())
-            self._keep(frozen_key, entries)
+            self._keep(full_key, entries)
         return entries
 
     def explanation(self, who: Rule | str, *specs: Spec, lost_to: str | None = None) -> Explanation:
@@ -190,6 +180,12 @@ class _Parts:
         self.explanations[key] = value
 
 
+def _advice_item(rule: Rule) -> AdviceItem:
+    assert rule.advice is not None
+    return AdviceItem.model_construct(id=rule.id, severity=rule.advice.severity, text=rule.advice.text,
+                                      source=rule.source)
+
+
 def _explanation(who: Rule | str, specs: tuple[Spec, ...], lost_to: str | None) -> Explanation:
     rule, because, source = _PSEUDO_RULES[who] if isinstance(who, str) else (who.id, who.because, who.source)
     changes = tuple(cls.model_construct(**dict(fields)) for cls, fields in specs)
@@ -206,9 +202,46 @@ _PSEUDO_RULES = {
 _PARTS = "recommendation.parts"
 
 
+def _claims_key(name: str, decisions: list[tuple[str, Decision]]) -> tuple[tuple[Any, ...], bool]:
+    """What decides a parameter's claims: the rule and aspect of each (and a computed claim's value);
+    and whether none of those rules states its values per reference batch."""
+    key: list[Any] = [name]
+    per_batch = False
+    for aspect, decision in decisions:
+        rule = decision.rule
+        key += (rule.order, aspect, decision.effect.claim if (name, aspect) in rule.computed else None)
+        per_batch = per_batch or bool(rule.per_batch)
+    return tuple(key), not per_batch
+
+
+# A parameter put together: its config value (or _ABSENT), search dimension, searched?, explanations.
+_Assembled = tuple[Any, Dimension | None, bool, tuple[Explanation, ...]]
+_ABSENT = object()
+
+
+def _parameter(parts: _Parts, name: str, decisions: list[tuple[str, Decision]], key: tuple[Any, ...],
+               inference: Inference, batch: Any, tier: int) -> _Assembled:
+    slots = dict(decisions)
+    param = ParamAssembly(PARAMS[name], slots)
+    param.rescale_to_batch(slots, batch)
+    for rule, effect in inference.modifiers.get(name, ()):
+        param.apply(rule, effect, inference.facts)
+    param.finish()
+    value = param.default if param.default is not None and not param.omitted else _ABSENT
+    entries = [*parts.claims(name, decisions, key=key)]
+    entries += [parts.explanation(who, note) for who, note in param.notes]
+    fields = param.dimension_fields()
+    if fields is None:
+        return value, None, False, tuple(entries)
+    searched, who, change = _searched(PARAMS[name], tier, inference.search.get(name))
+    entries.append(parts.explanation(who, change))
+    return value, parts.dimension(fields), searched, tuple(entries)
+
+
 def _assemble(kb: KnowledgeBase, inference: Inference, probes: dict[str, Any]) -> Recommendation:
-    parts: _Parts = kb.derived.get(_PARTS) or kb.derived.setdefault(_PARTS, _Parts())
-    facts, decisions = inference.facts, inference.decisions
+    parts: _Parts = kb.derived.get(_PARTS) or kb.derived.setdefault(_PARTS, _Parts(kb))
+    facts, decisions, modifiers, search = (inference.facts, inference.decisions, inference.modifiers,
+                                           inference.search)
     config: dict[str, Any] = {}
     dims: list[Dimension] = []
     ranges: list[Dimension] = []
@@ -221,26 +254,28 @@ def _assemble(kb: KnowledgeBase, inference: Inference, probes: dict[str, Any]) -
                                                        (ValueChange, (("value", facts["optimizer"]),)))]
 
     # batch_size first: a learning rate stated per reference batch is rescaled to it.
+    memo = parts.parameters
     for name in sorted(decisions, key=_ASSEMBLY_RANK.__getitem__):
-        slots = decisions[name]
-        param = ParamAssembly(PARAMS[name], slots)
-        param.rescale_to_batch(slots, config.get("batch_size"))
-        for rule, effect in inference.modifiers.get(name, ()):
-            param.apply(rule, effect, facts)
-        param.finish()
-        if param.default is not None and not param.omitted:
-            config[name] = param.default
-        entries = explanations.setdefault(name, [])
-        entries += parts.claims(name, list(slots.items()))
-        entries += [parts.explanation(who, note) for who, note in param.notes]
-        fields = param.dimension_fields()
-        if fields is not None:
-            dim = parts.dimension(fields)
-            searched, who, change = _searched(PARAMS[name], tier, inference.search.get(name))
+        items = list(decisions[name].items())
+        key, plain = _claims_key(name, items)
+        if plain and name not in modifiers:  # a function of its claims, the budget tier and any search rule
+            decision = search.get(name)
+            memo_key = (key, tier, None if decision is None else decision.rule.order)
+            done = memo.get(memo_key)
+            if done is None:
+                if len(memo) >= parts.LIMIT:
+                    memo.clear()
+                done = memo[memo_key] = _parameter(parts, name, items, key, inference, None, tier)
+        else:
+            done = _parameter(parts, name, items, key, inference, config.get("batch_size"), tier)
+        value, dim, searched, entries = done
+        if value is not _ABSENT:
+            config[name] = value
+        explanations.setdefault(name, []).extend(entries)
+        if dim is not None:
             ranges.append(dim)
             if searched:
                 dims.append(dim)
-            entries.append(parts.explanation(who, change))
     _keep_one_alternative(config, inference, (dims, ranges), explanations, parts)
     losers: dict[tuple[str, int, str], list[tuple[str, Decision]]] = {}
     for c in inference.conflicts:
@@ -252,18 +287,19 @@ def _assemble(kb: KnowledgeBase, inference: Inference, probes: dict[str, Any]) -
 
     dims.sort(key=lambda d: (PARAMS[d.name].tier or 9, PARAM_ORDER[d.name]))
     ranges.sort(key=lambda d: PARAM_ORDER[d.name])
-    advice = sorted(parts.advice_entry(r) for r in inference.fired if r.advice is not None)
+    table = parts.advice
+    advice = sorted([entry for r in inference.fired if (entry := table[r.order]) is not None])
     setters = inference.setters
     return Recommendation.model_construct(
         config={k: config[k] for k in sorted(config, key=_CONFIG_RANK.__getitem__)},
         search_space=tuple(dims),
         ranges=tuple(ranges),
-        advice=tuple(item for _, item in advice),
+        advice=tuple([item for _, item in advice]),
         explanations={k: tuple(v) for k, v in explanations.items()},
         probes=probes,
         facts={k: facts[k] for k in sorted(setters)},
-        fired=tuple(r.id for r in inference.fired),
-        conflicts=tuple(c.as_dict() for c in inference.conflicts),
+        fired=tuple([r.id for r in inference.fired]),
+        conflicts=tuple([c.as_dict() for c in inference.conflicts]),
     )
 
 

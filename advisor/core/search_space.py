@@ -13,7 +13,7 @@ from advisor.errors import MissingDependencyError
 class Dimension(BaseModel):
     """One search-space dimension (scikit-optimize vocabulary)."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="forbid", defer_build=True)
 
     name: str
     type: Literal["real", "integer", "categorical"]
