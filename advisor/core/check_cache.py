@@ -34,7 +34,7 @@ def _cache_dir() -> Path:
 
 @cache
 def _reader_version() -> bytes:
-    from advisor import yamlio
+    import advisor.yamlio as yamlio
 
     return Path(yamlio.__file__).read_bytes() + repr((sys.version_info[:2], marshal.version)).encode()
 
