@@ -168,3 +168,21 @@ def test_the_linter_ignores_the_cache(rules_copy: Path, tmp_path: Path, monkeypa
     check_cache.record_checked(check_cache.digest(rules_copy.glob("*.yaml")))  # as if it had passed
     assert len(load_knowledge_base(rules_copy)) > 0  # the loader trusts the record...
     assert any("never fires" in p for p in problems_for(rules_copy))  # ...the linter does not
+
+
+def test_a_passed_check_keeps_the_parsed_files(rules_copy: Path, tmp_path: Path, monkeypatch) -> None:
+    from advisor.core import knowledge
+
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    first = load_knowledge_base(rules_copy)
+
+    def no_yaml(*args: object) -> None:
+        raise AssertionError("parsed YAML again")
+
+    monkeypatch.setattr(knowledge, "load_yaml_items", no_yaml)
+    monkeypatch.setattr(knowledge, "load_yaml", no_yaml)
+    again = load_knowledge_base(rules_copy)  # the same files: read from the record, not parsed
+    assert [(r.id, r.file, r.line) for r in again.rules] == [(r.id, r.file, r.line) for r in first.rules]
+    assert again.sources == first.sources and len(again.exclusions) == len(first.exclusions)
+    with pytest.raises(AssertionError, match="parsed YAML again"):
+        check_rules(rules_copy)  # the linter always reads the files
