@@ -40,8 +40,9 @@ def test_a_default_outside_its_domain_widens_it(kb) -> None:
 
 def test_a_cap_bounds_default_and_choices(kb) -> None:
     rule = kb.rules[0]
-    batch = ParamAssembly(PARAMS["batch_size"], slots(rule, SetDefault(param="batch_size", default=256),
-                                                      SetChoices(param="batch_size", choices=(128, 256, 512))))
+    claims = slots(rule, SetDefault(param="batch_size", default=256),
+                   SetChoices(param="batch_size", choices=(128, 256, 512)))
+    batch = ParamAssembly(PARAMS["batch_size"], claims)
     batch.cap(rule, "max_batch_size", 200.0)
     assert (batch.default, batch.choices) == (128, [32, 64, 128])  # as many candidates, halved below the cap
     assert claim_spec(SetDefault(param="batch_size", default=256)) == (DefaultChange, (("value", 256),))
