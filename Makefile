@@ -27,6 +27,13 @@ test: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python benchmarks/recommend_latency.py
 
+# In-process recommend latency (p50/p95/p99 per example, and the first call after a load) and the
+# cold start of `advisor recommend` next to `python -c pass`.
+.PHONY: bench-speed
+bench-speed: $(STAMP)
+	$(BIN)/python benchmarks/recommend_speed.py
+	$(BIN)/python benchmarks/cold_start.py
+
 # Starting configs against published recipes (main set + held-out slices), with the LR scatter plot.
 bench-recipes: $(STAMP)
 	$(BIN)/python benchmarks/recipe_benchmark.py --per-recipe --plot benchmarks/results/recipe_lr.png
