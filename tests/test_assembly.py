@@ -10,7 +10,7 @@ from advisor.core.params import PARAMS
 
 
 def slots(rule, *effects) -> dict[str, Decision]:
-    return {e.aspect: Decision(e, rule) for e in effects}
+    return {e.aspect: Decision(e, rule, e.claim) for e in effects}
 
 
 def test_a_missing_default_is_the_middle_of_the_range_on_its_scale(kb) -> None:

@@ -100,7 +100,7 @@ def test_a_rule_indexes_its_effects(tmp_path: Path) -> None:
     assert rule.needs == {"num_devices", "max_batch_size"}
     assert set(rule.expressions) == {("learning_rate", "default"), ("learning_rate", "cap"),
                                      ("batch_size", "multiply_expr")}
-    [computed, *_] = rule.concluded({"num_devices": 4, "max_batch_size": 64})
-    assert isinstance(computed, SetDefault) and computed.default == 0.4
+    [(param, aspect, computed, claim), *_] = rule.concluded({"num_devices": 4, "max_batch_size": 64})
+    assert (param, aspect, claim) == ("learning_rate", "default", 0.4) and isinstance(computed, SetDefault)
     assert rule.describe()["then"]["learning_rate"] == {
         "range": (0.01, 1.0), "scale": "log", "cap": "max_batch_size", "default_expr": "0.1 * num_devices"}

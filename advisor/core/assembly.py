@@ -66,7 +66,7 @@ class ParamAssembly:
     def __init__(self, spec: ParamSpec, slots: dict[str, Decision]) -> None:
         self.spec = spec
         default, domain, scale = slots.get("default"), slots.get("domain"), slots.get("scale")
-        self.default: Any = None if default is None else default.effect.claim
+        self.default: Any = None if default is None else default.value
         self.range: list[float] | None = None
         self.choices: list[Any] | None = None
         if domain is not None:

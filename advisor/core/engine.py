@@ -83,10 +83,7 @@ class Decision(NamedTuple):
 
     effect: Any  # SetDefault | Omit | SetRange | SetChoices | SetScale
     rule: Rule
-
-    @property
-    def value(self) -> Any:
-        return self.effect.claim
+    value: Any  # the effect's claim: what other rules' claims are compared with
 
 
 class SearchDecision(NamedTuple):
@@ -178,14 +175,12 @@ def infer(kb: KnowledgeBase, initial: Mapping[str, FactValue]) -> Inference:
                 agenda.append(entry)
     heapq.heapify(agenda)
     popped: list[tuple[int, Rule]] = []
-    setters, conflicts, limit = result.setters, result.conflicts, len(kb.rules)
+    setters, conflicts = result.setters, result.conflicts
     heappop, heappush = heapq.heappop, heapq.heappush
     while agenda:
         entry = heappop(agenda)
         popped.append(entry)
         rule = entry[1]
-        if len(popped) > limit:  # cannot happen with set-once facts; a guard, not a feature
-            raise EngineError(f"no fixed point after {len(popped)} firings (last rule {rule.id!r})")
         if not rule.sets:
             continue
         for name, value in rule.sets.items():
@@ -202,6 +197,8 @@ def infer(kb: KnowledgeBase, initial: Mapping[str, FactValue]) -> Inference:
                 missing[slot] -= 1
                 if missing[slot] == 0 and blocked.when.evaluate(facts):
                     heappush(agenda, (rank, blocked))
+    if len(popped) > len(kb.rules):  # cannot happen: a rule joins the agenda once; a guard, not a feature
+        raise EngineError(f"no fixed point after {len(popped)} firings (last rule {popped[-1][1].id!r})")
     result.fired = [rule for _, rule in popped]
     popped.sort()
     _resolve(result, [rule for _, rule in popped if rule.params or rule.search is not None])
@@ -217,14 +214,14 @@ def _resolve(result: Inference, ranked: list[Rule]) -> None:
             for name in rule.params:
                 if name not in decisions:
                     decisions[name] = {}
-            for effect in rule.concluded(facts) if rule.computed else rule.claims:
-                slots = decisions[effect.param]
-                winner = slots.get(effect.aspect)
+            for name, aspect, effect, claim in rule.concluded(facts) if rule.computed else rule.claim_items:
+                slots = decisions[name]
+                winner = slots.get(aspect)
                 if winner is None:
-                    slots[effect.aspect] = Decision(effect, rule)
-                elif winner.effect.claim != effect.claim:
-                    conflicts.append(Conflict("param", effect.param, effect.aspect, rule, effect.plain(),
-                                              winner.rule, _why(winner.rule, rule), PARAMETER_POLICY, effect))
+                    slots[aspect] = Decision(effect, rule, claim)
+                elif winner.value != claim:
+                    conflicts.append(Conflict("param", name, aspect, rule, effect.plain(), winner.rule,
+                                              _why(winner.rule, rule), PARAMETER_POLICY, effect))
             for effect in rule.modifiers:
                 modifiers.setdefault(effect.param, []).append((rule, effect))
         if rule.search is not None:

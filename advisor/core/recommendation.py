@@ -206,12 +206,13 @@ def _claims_key(name: str, decisions: list[tuple[str, Decision]]) -> tuple[tuple
     """What decides a parameter's claims: the rule and aspect of each (and a computed claim's value);
     and whether none of those rules states its values per reference batch."""
     key: list[Any] = [name]
-    per_batch = False
-    for aspect, decision in decisions:
-        rule = decision.rule
-        key += (rule.order, aspect, decision.effect.claim if (name, aspect) in rule.computed else None)
-        per_batch = per_batch or bool(rule.per_batch)
-    return tuple(key), not per_batch
+    plain = True
+    for aspect, (_, rule, claim) in decisions:
+        computed = rule.computed and (name, aspect) in rule.computed
+        key += (rule.order, aspect, claim if computed else None)
+        if rule.per_batch:
+            plain = False
+    return tuple(key), plain
 
 
 # A parameter put together: its config value (or _ABSENT), search dimension, searched?, explanations.
@@ -281,7 +282,7 @@ def _assemble(kb: KnowledgeBase, inference: Inference, probes: dict[str, Any]) -
     for c in inference.conflicts:
         if c.kind == "param":
             lost = losers.setdefault((c.name, c.loser.order, c.lost_to), [])
-            lost.append((c.aspect, Decision(c.effect, c.loser)))
+            lost.append((c.aspect, Decision(c.effect, c.loser, c.effect.claim)))
     for (name, _, lost_to), lost in losers.items():
         explanations[name] += parts.claims(name, lost, lost_to)
 

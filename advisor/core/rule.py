@@ -68,6 +68,7 @@ class Rule:
     # Indexes of `effects`, built once here for the engine and the assembly.
     params: dict[str, tuple[Any, ...]] = field(init=False)  # param -> its effects
     claims: tuple[Any, ...] = field(init=False)  # effects competing for an aspect, by param, by aspect
+    claim_items: tuple[tuple[str, str, Any, Any], ...] = field(init=False)  # (param, aspect, effect, claim)
     modifiers: tuple[Any, ...] = field(init=False)  # Multiply, MultiplyExpr, Cap, in applying order
     per_batch: dict[str, BatchScaling] = field(init=False)
     sets: dict[str, FactValue] = field(init=False)
@@ -103,6 +104,8 @@ class Rule:
         derived = {
             "params": {name: tuple(group) for name, group in params.items()},
             "claims": tuple(claims),
+            "claim_items": tuple((e.param, e.aspect, e, None if isinstance(e, COMPUTED) else e.claim)
+                                 for e in claims),
             "modifiers": tuple(e for group in params.values() for e in group if isinstance(e, MODIFIERS)),
             "per_batch": {e.param: e.per_batch for e in self.effects if isinstance(e, PerBatch)},
             "sets": sets,
@@ -116,12 +119,18 @@ class Rule:
         for name, value in derived.items():
             object.__setattr__(self, name, value)
 
-    def concluded(self, facts: dict[str, FactValue]) -> tuple[Any, ...]:
-        """The claims, computed ones (`default_expr`, `range_expr`, `default_from`) evaluated on
+    def concluded(self, facts: dict[str, FactValue]) -> tuple[tuple[str, str, Any, Any], ...]:
+        """`claim_items`, computed claims (`default_expr`, `range_expr`, `default_from`) evaluated on
         `facts` into plain SetDefault / SetRange effects."""
         if not self.computed:
-            return self.claims
-        return tuple(self._computed(e, facts) if isinstance(e, COMPUTED) else e for e in self.claims)
+            return self.claim_items
+        out = []
+        for name, aspect, effect, claim in self.claim_items:
+            if isinstance(effect, COMPUTED):
+                effect = self._computed(effect, facts)
+                claim = effect.claim
+            out.append((name, aspect, effect, claim))
+        return tuple(out)
 
     def _computed(self, effect: Any, facts: dict[str, FactValue]) -> Any:
         if isinstance(effect, CopyDefault):
