@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field
-from rich.table import Table
 
 from advisor.profile.model import OptimizerName
+
+if TYPE_CHECKING:
+    from rich.table import Table
 
 Seed = Annotated[int, Field(ge=0, le=2**31 - 1, description="Same seed, same result.")]
 
@@ -24,6 +26,8 @@ class ProbeOptions(Frozen):
 
 def key_value_table(rows: Iterable[tuple[str, Any]]) -> Table:
     """Two columns, what and value; rows whose value is None are left out."""
+    from rich.table import Table
+
     table = Table(show_header=False)
     table.add_column("what", style="bold")
     table.add_column("value")

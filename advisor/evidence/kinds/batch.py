@@ -6,7 +6,6 @@ from __future__ import annotations
 from typing import Annotated, Any, Literal
 
 from pydantic import Field
-from rich.text import Text
 
 from advisor.evidence.fact import FactSpec, FactValue
 from advisor.evidence.kinds._common import Frozen, ProbeOptions, key_value_table
@@ -79,6 +78,8 @@ def _facts(r: BatchProbeResult) -> dict[str, FactValue | None]:
 
 
 def _render(r: BatchProbeResult) -> list[Any]:
+    from rich.text import Text
+
     style = "green" if r.status == "ok" else "red"
     out: list[Any] = [Text(f"Batch-size probe on {r.device}: ", style="bold") + Text(r.status, style=style)]
     if r.reason:

@@ -6,7 +6,6 @@ from __future__ import annotations
 from typing import Annotated, Any, Literal
 
 from pydantic import Field
-from rich.table import Table
 
 from advisor.evidence.fact import FactSpec, FactValue, finite
 from advisor.evidence.kinds._common import Frozen, ProbeOptions
@@ -60,6 +59,8 @@ def _facts(r: DataScalingResult) -> dict[str, FactValue | None]:
 
 
 def _render(r: DataScalingResult) -> list[Any]:
+    from rich.table import Table
+
     title = f"Data scaling ({r.status}{': ' + r.reason if r.reason else ''})"
     table = Table(title=title, title_justify="left")
     for col in ("fraction", "samples", "train loss", "val loss"):

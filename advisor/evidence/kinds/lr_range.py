@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Annotated, Any, Literal
 
 from pydantic import Field
-from rich.text import Text
 
 from advisor.evidence.fact import FactSpec, FactValue
 from advisor.evidence.kinds._common import Frozen, ProbeOptions, key_value_table
@@ -91,6 +90,8 @@ def _facts(r: LRRangeResult) -> dict[str, FactValue | None]:
 
 
 def _render(r: LRRangeResult) -> list[Any]:
+    from rich.text import Text
+
     style = "green" if r.status == "ok" else "yellow"
     what = "LR range test" if r.mode == "quick" else "LR search (ramp + short runs)"
     out: list[Any] = [Text(f"{what} ({r.optimizer}, {r.cost_steps} steps, seed {r.seed}): ", style="bold")

@@ -12,7 +12,6 @@ from __future__ import annotations
 from typing import Annotated, Any, Literal
 
 from pydantic import Field, model_validator
-from rich.text import Text
 
 from advisor.evidence.fact import FactSpec, FactValue, finite
 from advisor.evidence.kinds._common import Frozen, ProbeOptions, key_value_table
@@ -59,6 +58,8 @@ def _facts(r: NoiseScaleResult) -> dict[str, FactValue | None]:
 
 
 def _render(r: NoiseScaleResult) -> list[Any]:
+    from rich.text import Text
+
     style = "green" if r.status == "ok" else "yellow"
     out: list[Any] = [Text(f"Gradient noise scale (b={r.small_batch}, B={r.big_batch}, {r.pairs} pairs, "
                            f"after {r.train_steps} steps): ", style="bold") + Text(r.status, style=style)]

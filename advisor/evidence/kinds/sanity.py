@@ -6,8 +6,6 @@ from __future__ import annotations
 from typing import Annotated, Any, Literal, get_args
 
 from pydantic import Field
-from rich.table import Table
-from rich.text import Text
 
 from advisor.evidence.fact import FactSpec, FactValue, finite
 from advisor.evidence.kinds._common import Frozen, ProbeOptions
@@ -68,6 +66,9 @@ def _facts(result: SanityResult) -> dict[str, FactValue | None]:
 
 
 def _render(r: SanityResult) -> list[Any]:
+    from rich.table import Table
+    from rich.text import Text
+
     table = Table(title="Sanity checks", title_justify="left")
     for col in ("check", "result", "measured"):
         table.add_column(col, overflow="fold")
