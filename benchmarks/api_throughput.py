@@ -25,7 +25,6 @@ import json
 import os
 import re
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
@@ -37,39 +36,12 @@ import yaml
 from fastapi import FastAPI, Request
 from fastapi.responses import Response
 
+from load_test import free_port, lua_script  # the wrk plumbing `make bench-load` uses
+
 ROOT = Path(__file__).resolve().parent.parent
 TARGET_RATIO = 0.5
 TARGET_P99_MS = 100.0
 JSON_HEADERS = {"content-type": "application/json"}
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def lua_script(path: str, bodies: list[str]) -> str:
-    """POST the bodies in turn; print one JSON line of totals and percentiles when done."""
-    items = ",\n".join(f"[==[{b}]==]" for b in bodies)
-    return f"""
-local bodies = {{
-{items}
-}}
-local i = 0
-local headers = {{["Content-Type"] = "application/json"}}
-request = function()
-  i = i % #bodies + 1
-  return wrk.format("POST", "{path}", headers, bodies[i])
-end
-done = function(summary, latency, requests)
-  io.write(string.format("JSON {{\\"requests\\": %d, \\"duration_us\\": %d, \\"status_errors\\": %d, "
-    .. "\\"socket_errors\\": %d, \\"p50_us\\": %d, \\"p99_us\\": %d, \\"max_us\\": %d}}\\n",
-    summary.requests, summary.duration, summary.errors.status,
-    summary.errors.connect + summary.errors.read + summary.errors.write + summary.errors.timeout,
-    latency:percentile(50), latency:percentile(99), latency.max))
-end
-"""
 
 
 def run_wrk(url: str, script: Path, args: argparse.Namespace) -> dict[str, float]:
