@@ -190,3 +190,35 @@ def test_start_fails_jobs_whose_worker_died_with_the_last_server(store: JobStore
     finally:
         alive.kill()
         alive.wait()
+
+
+def test_pids_and_active_are_safe_to_read_while_the_supervisor_changes_its_table(
+        store: JobStore, make_runner: Callable[..., JobRunner], tmp_path: Path) -> None:
+    # Request threads read the table the supervisor thread fills and empties; a read must never
+    # see it mid-change ("dictionary changed size during iteration").
+    import threading
+
+    runner = make_runner({"exit": exiting_target(tmp_path, 3)}, slots=4, poll_s=0.001)
+    jobs = [store.create("exit", "lr", {}) for _ in range(24)]
+    errors: list[BaseException] = []
+    done = threading.Event()
+
+    def read() -> None:
+        while not done.is_set():
+            try:
+                assert len(runner.pids()) <= 4 and runner.active <= 4
+            except BaseException as exc:  # reported below, with the test's failure
+                errors.append(exc)
+                return
+
+    reader = threading.Thread(target=read)
+    reader.start()
+    runner.start()
+    try:
+        wait_until(lambda: all(store.get(j.id).status in FINISHED for j in jobs), "every job to end")
+    finally:
+        done.set()
+        reader.join()
+    assert not errors, errors
+    exited = "the worker process exited with status 3 without a result"
+    assert {store.get(j.id).error for j in jobs} == {exited}

@@ -26,7 +26,7 @@ _RISE_PROGRESS = 0.05  # "undid its progress" needs progress above batch noise (
 class CurveFeatures(BaseModel):
     """Shape of the curves. Positions are fractions of the run: 0 = first point, 1 = last."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="forbid", defer_build=True)
 
     points: int
     has_val: bool

@@ -63,7 +63,7 @@ class History(BaseModel):
     A missing value is None; NaN and inf are kept: they are what the diagnosis looks for.
     """
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="forbid", defer_build=True)
 
     format: Format
     x_name: Literal["epoch", "step", "row"]

@@ -63,6 +63,8 @@ class JobRunner:
         self.memory_mb = memory_mb
         self.poll_s = poll_s
         self._running: dict[str, _Running] = {}
+        # The supervisor thread changes `_running` while request threads read it (`pids`, `active`).
+        self._lock = threading.Lock()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
 
@@ -78,10 +80,12 @@ class JobRunner:
         self._stop.set()
         if self._thread is not None:
             self._thread.join(timeout=10)
-        for running in list(self._running.values()):
-            self._kill(running)
-            self._record_safely(running.job_id, "failed", "the server shut down while this job was running")
-        self._running.clear()
+        with self._lock:
+            for running in list(self._running.values()):
+                self._kill(running)
+                self._record_safely(running.job_id, "failed",
+                                    "the server shut down while this job was running")
+            self._running.clear()
 
     def _loop(self) -> None:
         while not self._stop.is_set():
@@ -95,6 +99,10 @@ class JobRunner:
 
     def tick(self) -> None:
         """One round: reap, enforce deadlines and cancellations, then fill free slots."""
+        with self._lock:
+            self._tick()
+
+    def _tick(self) -> None:
         now = time.monotonic()
         for running in list(self._running.values()):
             code = running.process.poll()
@@ -153,10 +161,12 @@ class JobRunner:
 
     @property
     def active(self) -> int:
-        return len(self._running)
+        with self._lock:
+            return len(self._running)
 
     def pids(self) -> dict[str, int]:
-        return {job_id: r.process.pid for job_id, r in self._running.items()}
+        with self._lock:
+            return {job_id: r.process.pid for job_id, r in self._running.items()}
 
     @staticmethod
     def _kill(running: _Running) -> None:

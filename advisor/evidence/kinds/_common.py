@@ -16,7 +16,7 @@ Seed = Annotated[int, Field(ge=0, le=2**31 - 1, description="Same seed, same res
 
 
 class Frozen(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="forbid", defer_build=True)
 
 
 class ProbeOptions(Frozen):
