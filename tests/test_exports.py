@@ -10,8 +10,11 @@ from pathlib import Path
 import pytest
 import yaml
 
-from advisor import recommend
+from advisor import load_profile, recommend
+from advisor.cli import main
 from advisor.outputs.exports import render_exports
+
+from .conftest import ROOT
 
 FORMATS = ["skopt", "optuna", "ray", "wandb", "hydra"]
 
@@ -22,10 +25,24 @@ def rec(profiles):
 
 
 @pytest.fixture(scope="module")
-def out(rec, tmp_path_factory) -> Path:
+def out(rec, profiles, tmp_path_factory) -> Path:
     directory = tmp_path_factory.mktemp("exports")
-    for name, text in render_exports(rec, FORMATS).items():
+    for name, text in render_exports(rec, FORMATS, profiles["imbalanced-fraud"].budget.trials).items():
         (directory / name).write_text(text)
+    return directory
+
+
+@pytest.fixture(scope="module")
+def out7(tmp_path_factory) -> Path:
+    """Every export of a profile whose trial budget is 7, written by `advisor recommend --export`."""
+    directory = tmp_path_factory.mktemp("exports7")
+    raw = yaml.safe_load((ROOT / "examples" / "imbalanced-fraud.yaml").read_text())
+    raw["budget"]["trials"] = 7
+    profile = directory / "seven.yaml"
+    profile.write_text(yaml.safe_dump(raw))
+    assert recommend(load_profile(profile)).search_space  # 7 trials still open a search
+    assert main(["recommend", str(profile), "--out", str(directory), "--export", ",".join(FORMATS),
+                 "-f", "json"]) == 0
     return directory
 
 
@@ -157,3 +174,61 @@ def test_the_skopt_script_runs_as_a_program(out) -> None:
                           capture_output=True, text=True, check=True)
     result = json.loads(done.stdout)
     assert result["value"] >= 0 and "learning_rate" in result["best"]
+
+
+# The trial budget reaches every format: a profile with `budget: {trials: 7}` runs 7 trials in each.
+
+COUNTING = """\
+from pathlib import Path
+
+
+def objective(config):
+    with Path(__file__).with_name("calls").open("a") as calls:
+        calls.write("x")
+    return config["dropout"]
+"""
+
+
+def test_skopt_script_runs_the_trial_budget(out7, tmp_path) -> None:
+    import os
+    import subprocess
+    import sys
+
+    assert _module(out7 / "tune_skopt.py").N_CALLS == 7
+    (tmp_path / "counting.py").write_text(COUNTING)
+    env = {**os.environ, "PYTHONPATH": str(tmp_path)}
+    subprocess.run([sys.executable, str(out7 / "tune_skopt.py"), "counting:objective"], env=env,
+                   capture_output=True, text=True, check=True)  # no n_calls given: the budget
+    assert (tmp_path / "calls").read_text() == "x" * 7
+
+
+def test_optuna_export_runs_the_trial_budget(out7) -> None:
+    import optuna
+
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    module = _module(out7 / "optuna_suggest.py")
+    assert module.N_TRIALS == 7 and "n_trials=N_TRIALS" in module.__doc__
+    study = optuna.create_study(direction="minimize")
+    module.enqueue_starting_config(study)
+    study.optimize(lambda trial: _objective(module.suggest(trial)), n_trials=module.N_TRIALS)
+    assert len(study.trials) == 7
+
+
+def test_ray_export_runs_the_trial_budget(out7) -> None:
+    module = _module(out7 / "ray_param_space.py")
+    config = module.tune_config()
+    assert module.NUM_SAMPLES == 7 and config.num_samples == 7
+    assert config.metric == "val_loss" and config.search_alg is not None
+
+
+def test_wandb_sweep_caps_runs_at_the_trial_budget(out7) -> None:
+    from wandb.sdk.launch.sweeps.utils import load_sweep_config
+
+    assert load_sweep_config(str(out7 / "wandb_sweep.yaml"))["run_cap"] == 7
+
+
+def test_hydra_sweeper_runs_the_trial_budget(out7) -> None:
+    from omegaconf import OmegaConf
+
+    config = OmegaConf.create(yaml.safe_load((out7 / "hydra_optuna_sweeper.yaml").read_text()))
+    assert config.hydra.sweeper.n_trials == 7

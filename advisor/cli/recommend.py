@@ -63,7 +63,7 @@ def command(
     else:
         terminal.recommendation(rec, prof.name or profile.stem)
     if out is not None:
-        written = write_outputs(rec, out, exports)
+        written = write_outputs(rec, out, exports, trials=prof.budget.trials)
         terminal.note("wrote " + ", ".join(str(p) for p in written))
 
 

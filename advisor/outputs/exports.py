@@ -1,7 +1,8 @@
 """The recommended search space in the formats of the tuners people use.
 
 Text only: writing an export needs none of those libraries (the tests load each export in its
-real library). The starting config is the first trial wherever the format allows one.
+real library). The starting config is the first trial wherever the format allows one. Every format
+runs the same number of trials, `render_exports`' `trials`: the profile's trial budget.
 """
 
 from __future__ import annotations
@@ -24,13 +25,13 @@ def _fixed(rec: Recommendation) -> dict[str, Any]:
     return {k: v for k, v in rec.config.items() if k not in searched}
 
 
-def skopt(rec: Recommendation) -> dict[str, str]:
+def skopt(rec: Recommendation, trials: int) -> dict[str, str]:
     dims = [{k: v for k, v in d.model_dump(mode="json").items() if v is not None} for d in rec.search_space]
     space = {"dimensions": dims, "x0": [rec.config[d.name] for d in rec.search_space],
              "fixed": _fixed(rec)}
     script = f'''"""Bayesian search over the advisor's space with scikit-optimize (GP).
 
-    python tune_skopt.py mypkg.train:objective [n_calls]
+    python tune_skopt.py mypkg.train:objective [n_calls]   # n_calls: default N_CALLS, the trial budget
 
 `objective(config: dict) -> float` returns the validation loss; the starting config runs first.
 """
@@ -43,6 +44,7 @@ from skopt import gp_minimize
 from skopt.space import Categorical, Integer, Real
 
 SPACE = json.loads(Path(__file__).with_name("search_space.skopt.json").read_text())
+N_CALLS = {trials}
 
 
 def dimensions():
@@ -67,7 +69,7 @@ def to_config(point):
 def main():
     module, _, name = sys.argv[1].partition(":")
     objective = getattr(importlib.import_module(module), name)
-    n_calls = int(sys.argv[2]) if len(sys.argv) > 2 else {max(10, len(rec.search_space) * 5)}
+    n_calls = int(sys.argv[2]) if len(sys.argv) > 2 else N_CALLS
     result = gp_minimize(lambda p: float(objective(to_config(p))), dimensions(), x0=SPACE["x0"],
                          n_calls=n_calls, n_initial_points=min(10, max(1, n_calls - 2)),
                          random_state=0)
@@ -91,7 +93,7 @@ def _optuna_distribution(d: Dimension) -> dict[str, Any]:
             "attributes": {"low": float(d.low), "high": float(d.high), "log": log, "step": None}}
 
 
-def optuna(rec: Recommendation) -> dict[str, str]:
+def optuna(rec: Recommendation, trials: int) -> dict[str, str]:
     # Each value is Optuna's own JSON (optuna.distributions.json_to_distribution reads it).
     space = {d.name: json.dumps(_optuna_distribution(d)) for d in rec.search_space}
     lines = []
@@ -111,8 +113,9 @@ def optuna(rec: Recommendation) -> dict[str, str]:
 
     study = optuna.create_study(direction="minimize", storage="sqlite:///study.db")  # or PostgreSQL
     enqueue_starting_config(study)
-    study.optimize(lambda trial: objective(suggest(trial)), n_trials=30)
+    study.optimize(lambda trial: objective(suggest(trial)), n_trials=N_TRIALS)
 """
+N_TRIALS = {trials}  # the profile's trial budget
 FIXED = {_fixed(rec)!r}
 STARTING_CONFIG = {start!r}
 
@@ -130,7 +133,7 @@ def enqueue_starting_config(study):
     return {"optuna_space.json": json.dumps(space, indent=2) + "\n", "optuna_suggest.py": script}
 
 
-def ray(rec: Recommendation) -> dict[str, str]:
+def ray(rec: Recommendation, trials: int) -> dict[str, str]:
     entries = []
     for d in rec.search_space:
         if d.type == "categorical":
@@ -149,11 +152,11 @@ pair it with OptunaSearch, the starting config as the first point.
 
     from ray import tune
     from ray.tune.search.optuna import OptunaSearch
-    tuner = tune.Tuner(trainable, param_space=param_space,
-                       tune_config=tune.TuneConfig(metric="val_loss", mode="min", num_samples=30,
-                                                   search_alg=search_alg()))
+    tuner = tune.Tuner(trainable, param_space=param_space, tune_config=tune_config())
 """
 from ray import tune
+
+NUM_SAMPLES = {trials}  # the profile's trial budget
 
 param_space = {{
 {fixed}
@@ -166,11 +169,16 @@ def search_alg(metric="val_loss", mode="min"):
     from ray.tune.search.optuna import OptunaSearch
 
     return OptunaSearch(metric=metric, mode=mode, points_to_evaluate=POINTS_TO_EVALUATE)
+
+
+def tune_config(metric="val_loss", mode="min"):
+    return tune.TuneConfig(metric=metric, mode=mode, num_samples=NUM_SAMPLES,
+                           search_alg=search_alg(metric, mode))
 '''
     return {"ray_param_space.py": script}
 
 
-def wandb(rec: Recommendation) -> dict[str, str]:
+def wandb(rec: Recommendation, trials: int) -> dict[str, str]:
     params: dict[str, Any] = {k: {"value": v} for k, v in _fixed(rec).items()}
     for d in rec.search_space:
         if d.type == "categorical":
@@ -184,7 +192,7 @@ def wandb(rec: Recommendation) -> dict[str, str]:
             params[d.name] = {"distribution": "log_uniform_values" if d.prior == "log-uniform"
                               else "uniform", "min": float(d.low), "max": float(d.high)}
     sweep = {"method": "bayes", "metric": {"name": "val_loss", "goal": "minimize"},
-             "parameters": params}
+             "run_cap": trials, "parameters": params}
     note = ("# W&B sweep (wandb sweep wandb_sweep.yaml). A sweep has no 'first trial' setting:\n"
             "# run the starting config (config.yaml) once yourself to seed the Bayesian model.\n")
     return {"wandb_sweep.yaml": note + dump_yaml(sweep)}
@@ -199,8 +207,7 @@ def _hydra_value(d: Dimension) -> str:
     return f"tag(log, {body})" if d.prior == "log-uniform" else body
 
 
-def hydra(rec: Recommendation) -> dict[str, str]:
-    trials = max(10, len(rec.search_space) * 5)
+def hydra(rec: Recommendation, trials: int) -> dict[str, str]:
     config = {
         "defaults": [{"override hydra/sweeper": "optuna"}],
         "hydra": {"sweeper": {
@@ -215,17 +222,18 @@ def hydra(rec: Recommendation) -> dict[str, str]:
     return {"hydra_optuna_sweeper.yaml": note + dump_yaml(config)}
 
 
-FORMATS: dict[str, Callable[[Recommendation], dict[str, str]]] = {
+# name -> (recommendation, trials) -> {file name: text}; `trials` is the profile's trial budget.
+FORMATS: dict[str, Callable[[Recommendation, int], dict[str, str]]] = {
     "skopt": skopt, "optuna": optuna, "ray": ray, "wandb": wandb, "hydra": hydra,
 }
 
 
-def render_exports(rec: Recommendation, names: list[str]) -> dict[str, str]:
-    """File name -> text for each requested format."""
+def render_exports(rec: Recommendation, names: list[str], trials: int) -> dict[str, str]:
+    """File name -> text for each requested format, each running `trials` trials (the budget)."""
     unknown = [n for n in names if n not in FORMATS]
     if unknown:
         raise UnknownExportError(unknown, list(FORMATS))
     files: dict[str, str] = {}
     for name in names:
-        files.update(FORMATS[name](rec))
+        files.update(FORMATS[name](rec, trials))
     return files

@@ -23,11 +23,13 @@ def write_atomic(path: Path, text: str) -> None:
         raise
 
 
-def write_outputs(rec: Recommendation, directory: Path, exports: list[str] | None = None) -> list[Path]:
-    """Write config.yaml, search_space.yaml, recommendation.json and any exports; return paths."""
+def write_outputs(rec: Recommendation, directory: Path, exports: list[str] | None = None, *,
+                  trials: int) -> list[Path]:
+    """Write config.yaml, search_space.yaml, recommendation.json and any exports (each running
+    `trials` trials: pass the profile's `budget.trials`); return the paths."""
     from advisor.outputs.exports import render_exports
 
-    extra = render_exports(rec, exports or [])  # unknown formats fail before anything is written
+    extra = render_exports(rec, exports or [], trials)  # unknown formats fail before anything is written
     try:
         directory.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
