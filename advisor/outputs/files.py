@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-import tempfile
+import secrets
 from pathlib import Path
 
 from advisor.core.recommendation import Recommendation
@@ -11,15 +11,24 @@ from advisor.errors import InputFileError
 from advisor.yamlio import dump_yaml
 
 
-def write_atomic(path: Path, text: str) -> None:
-    # Write beside the target, then rename: a crash never leaves a half-written file.
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
+def write_atomic(path: Path, data: str | bytes) -> None:
+    """Write beside the target, then rename: a crash never leaves a half-written file. The file is
+    created like `open()` does (0666 less the umask: 0644 under the usual 0022), not mkstemp's 0600."""
+    for _ in range(100):
+        tmp = path.with_name(f".{path.name}.{secrets.token_hex(4)}.tmp")
+        try:
+            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
+            break
+        except FileExistsError:
+            continue
+    else:  # pragma: no cover - 100 collisions of 32 random bits
+        raise FileExistsError(f"{path.parent}: no free temporary name")
     try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(text)
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data.encode("utf-8") if isinstance(data, str) else data)
         os.replace(tmp, path)
     except BaseException:
-        Path(tmp).unlink(missing_ok=True)
+        tmp.unlink(missing_ok=True)
         raise
 
 

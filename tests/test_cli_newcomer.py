@@ -1,0 +1,54 @@
+"""Issue 14's CLI details for newcomers: --version, file modes, plain progress lines, Ctrl-C, topics."""
+
+from __future__ import annotations
+
+import os
+import stat
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import pytest
+
+from advisor.outputs.files import write_atomic
+
+from .conftest import ROOT
+
+EXAMPLE = ROOT / "examples" / "cifar10-resnet-sgd.yaml"
+
+
+@contextmanager
+def umask(mask: int) -> Iterator[None]:
+    previous = os.umask(mask)
+    try:
+        yield
+    finally:
+        os.umask(previous)
+
+
+def mode(path: Path) -> int:
+    return stat.S_IMODE(path.stat().st_mode)
+
+
+@pytest.mark.parametrize(("mask", "expected"), [(0o022, 0o644), (0o077, 0o600), (0o002, 0o664)])
+def test_output_files_honour_the_umask(cli, tmp_path: Path, mask: int, expected: int) -> None:
+    out = tmp_path / "out"
+    with umask(mask):
+        result = cli("recommend", EXAMPLE, "--out", out, "--export", "skopt,hydra")
+        write_atomic(tmp_path / "bytes.bin", b"\x89PNG")
+    assert result.code == 0, result.err
+    written = sorted(out.iterdir())
+    assert [p.name for p in written] == ["config.yaml", "hydra_optuna_sweeper.yaml", "recommendation.json",
+                                         "search_space.skopt.json", "search_space.yaml", "tune_skopt.py"]
+    assert {p.name: mode(p) for p in written} == {p.name: expected for p in written}
+    assert mode(tmp_path / "bytes.bin") == expected
+    assert (tmp_path / "bytes.bin").read_bytes() == b"\x89PNG"
+
+
+def test_write_atomic_leaves_no_temporary_file_when_writing_fails(tmp_path: Path) -> None:
+    target = tmp_path / "config.yaml"
+    target.write_text("old\n")
+    with pytest.raises(TypeError):
+        write_atomic(target, 42)  # type: ignore[arg-type]
+    assert target.read_text() == "old\n"
+    assert [p.name for p in tmp_path.iterdir()] == ["config.yaml"]
