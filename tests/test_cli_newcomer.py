@@ -52,3 +52,27 @@ def test_write_atomic_leaves_no_temporary_file_when_writing_fails(tmp_path: Path
         write_atomic(target, 42)  # type: ignore[arg-type]
     assert target.read_text() == "old\n"
     assert [p.name for p in tmp_path.iterdir()] == ["config.yaml"]
+
+
+def test_version_prints_the_version_and_loads_no_command() -> None:
+    import subprocess
+    import sys
+
+    import advisor
+
+    done = subprocess.run([sys.executable, "-m", "advisor", "--version"], capture_output=True, text=True)
+    assert (done.returncode, done.stdout, done.stderr) == (0, f"advisor {advisor.__version__}\n", "")
+    assert advisor.__version__ == "0.1.0"
+    code = ("import sys\nfrom advisor.cli import main\ncode = main(['--version'])\n"
+            "print(code, sorted(m for m in sys.modules if m.startswith('advisor.cli.')))")
+    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True)
+    assert out.stdout.splitlines()[-1] == "0 ['advisor.cli.terminal']"  # the terminal only: no command
+
+
+def test_rules_list_unknown_topic_lists_the_valid_ones(cli) -> None:
+    result = cli("rules", "list", "--topic", "nosuch")
+    assert result.code == 2 and result.out == ""
+    assert result.err.startswith("error: unknown topic 'nosuch'; valid topics: ")
+    listed = result.err.split("valid topics: ")[1].replace("\n", " ").split(", ")
+    assert {"learning_rate", "gan", "batch_size"} <= {t.strip() for t in listed}
+    assert cli("rules", "list", "--topic", "gan").code == 0

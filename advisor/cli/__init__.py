@@ -97,9 +97,20 @@ app = typer.Typer(
 )
 
 
+def _show_version(value: bool) -> None:
+    if value:  # eager: runs before any command module is imported
+        from advisor import __version__
+        from advisor.cli.terminal import Terminal
+
+        Terminal().raw(f"advisor {__version__}\n")
+        raise typer.Exit(0)
+
+
 @app.callback()
 def _root(
     debug: bool = typer.Option(False, "--debug", help="Show the traceback of an error."),
+    version: bool = typer.Option(False, "--version", is_eager=True, expose_value=False,
+                                 callback=_show_version, help="Show the version and exit."),
 ) -> None:
     """hparam-advisor."""
 

@@ -10,6 +10,7 @@ import typer
 from advisor.cli.options import FORMAT, RULES_DIR, Format, knowledge_base
 from advisor.cli.terminal import Terminal
 from advisor.core.knowledge import check_rules, default_rules_dir
+from advisor.errors import AdvisorError
 
 app = typer.Typer(help="Inspect and check the knowledge base.", no_args_is_help=True)
 
@@ -22,6 +23,9 @@ def list_rules(
 ) -> None:
     """List the rules."""
     kb = knowledge_base(rules_dir)
+    topics = sorted({r.file.removesuffix(".yaml") for r in kb.rules})
+    if topic is not None and topic not in topics:
+        raise AdvisorError(f"unknown topic {topic!r}; valid topics: {', '.join(topics)}")
     rules = [r for r in kb.rules if topic is None or r.file.removesuffix(".yaml") == topic]
     terminal = Terminal()
     if fmt is Format.table:
