@@ -14,7 +14,7 @@ from advisor import load_knowledge_base
 from advisor.jobs.runner import JobRunner
 from advisor.jobs.store import JobStore
 
-from . import errors
+from . import docs, errors
 from .cache import ResponseCache
 from .limits import RequestLimits
 from .observability import Metrics, Observability, configure_json_logging
@@ -52,6 +52,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         description="Rule-based hyperparameter advice: a starting config and a search space, "
         "every value explained by the rules that produced it; training-run diagnosis; probe jobs.",
         lifespan=lifespan,
+        docs_url=None,  # docs.install serves /docs from local files
+        redoc_url=None,  # off: no installed package ships ReDoc's script (docs.py)
     )
     # Read only through the dependencies in dependencies.py.
     app.state.knowledge_base = kb
@@ -61,6 +63,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.metrics = metrics = Metrics()
     app.state.response_cache = ResponseCache(settings.response_cache_size)
     errors.install(app)
+    docs.install(app)  # public, as /openapi.json is
     # With API keys: job routes need one, and every other route but /healthz and /readyz when
     # protect_reads is on. The schema lists 401 exactly on those routes.
     keyed: dict[str, Any] = {}
