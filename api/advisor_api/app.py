@@ -18,6 +18,7 @@ from . import docs, errors
 from .cache import ResponseCache
 from .limits import RequestLimits
 from .observability import Metrics, Observability, configure_json_logging
+from .responses import JSONBody
 from .routers import diagnose, health, jobs, recommend, rules
 from .security import require_key
 from .settings import Settings, get_settings
@@ -52,6 +53,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         description="Rule-based hyperparameter advice: a starting config and a search space, "
         "every value explained by the rules that produced it; training-run diagnosis; probe jobs.",
         lifespan=lifespan,
+        default_response_class=JSONBody,  # the one JSON format (responses.py)
         docs_url=None,  # docs.install serves /docs from local files
         redoc_url=None,  # off: no installed package ships ReDoc's script (docs.py)
     )

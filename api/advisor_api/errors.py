@@ -8,7 +8,6 @@ from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
 from pydantic import ValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
@@ -27,6 +26,8 @@ from advisor.errors import (
     UserModelError,
 )
 from advisor.profile.model import problems_from_error_dicts
+
+from .responses import PROBLEM_JSON, JSONBody
 
 log = logging.getLogger("advisor_api")
 PROBLEM_SCHEMA: dict[str, Any] = {
@@ -47,7 +48,6 @@ PROBLEM_SCHEMA: dict[str, Any] = {
         }}},
     },
 }
-PROBLEM_JSON = "application/problem+json"
 TITLES = {400: "Bad Request", 401: "Unauthorized", 404: "Not Found", 405: "Method Not Allowed",
            409: "Conflict", 424: "Failed Dependency", 503: "Service Unavailable",
            413: "Content Too Large", 415: "Unsupported Media Type",
@@ -55,13 +55,13 @@ TITLES = {400: "Bad Request", 401: "Unauthorized", 404: "Not Found", 405: "Metho
 
 
 def problem(status: int, detail: str, errors: list[FieldProblem] | None = None,
-            headers: dict[str, str] | None = None) -> JSONResponse:
+            headers: dict[str, str] | None = None) -> JSONBody:
     body: dict[str, Any] = {"type": "about:blank", "title": TITLES.get(status, "Error"),
                             "status": status, "detail": detail}
     if errors is not None:
         body["errors"] = [{"loc": list(p.location), "path": p.path, "msg": p.message}
                           for p in errors]
-    return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON, headers=headers)
+    return JSONBody(body, status_code=status, media_type=PROBLEM_JSON, headers=headers)
 
 
 def problem_responses(
@@ -98,7 +98,7 @@ def invalid_body(problem: ValidationError | str, *within: str | int) -> RequestV
     return RequestValidationError([{**e, "loc": ("body", *within, *e["loc"])} for e in found])
 
 
-async def _validation(request: Request, exc: RequestValidationError) -> JSONResponse:
+async def _validation(request: Request, exc: RequestValidationError) -> JSONBody:
     errors = problems_from_error_dicts(exc.errors(), strip=("body",))
     return problem(422, f"{len(errors)} invalid field(s)", errors)
 
@@ -124,7 +124,7 @@ def status_of(exc: AdvisorError) -> int:
     return next(STATUS[c] for c in type(exc).__mro__ if c in STATUS)
 
 
-async def _advisor(request: Request, exc: AdvisorError) -> JSONResponse:
+async def _advisor(request: Request, exc: AdvisorError) -> JSONBody:
     status = status_of(exc)
     if isinstance(exc, ProfileError):
         return problem(status, f"{len(exc.problems)} invalid field(s)", list(exc.problems))
@@ -139,11 +139,11 @@ async def _advisor(request: Request, exc: AdvisorError) -> JSONResponse:
     return problem(status, str(exc))
 
 
-async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+async def _http(request: Request, exc: StarletteHTTPException) -> JSONBody:
     return problem(exc.status_code, str(exc.detail), headers=getattr(exc, "headers", None))
 
 
-async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+async def _unexpected(request: Request, exc: Exception) -> JSONBody:
     log.exception("unhandled error on %s %s", request.method, request.url.path)
     return problem(500, "internal error; the server log has the details")
 

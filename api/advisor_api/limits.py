@@ -8,10 +8,11 @@ One layer with one scan of the headers and one `send` wrapper: this runs on ever
 from __future__ import annotations
 
 import asyncio
-import json
 from typing import Any
 
 from starlette.exceptions import HTTPException
+
+from .responses import PROBLEM_JSON, encode_json
 
 Scope = dict[str, Any]
 _WITH_BODY = frozenset({"POST", "PUT", "PATCH"})
@@ -100,8 +101,8 @@ class RequestLimits:
 
 async def _problem(send: Any, status: int, title: str, detail: str, close: bool = False) -> None:
     """A problem+json response from the middleware (before FastAPI's handlers are reached)."""
-    body = json.dumps({"type": "about:blank", "title": title, "status": status, "detail": detail}).encode()
-    headers = [(b"content-type", b"application/problem+json"), (b"content-length", str(len(body)).encode())]
+    body = encode_json({"type": "about:blank", "title": title, "status": status, "detail": detail})
+    headers = [(b"content-type", PROBLEM_JSON.encode()), (b"content-length", str(len(body)).encode())]
     if close:
         headers.append((b"connection", b"close"))
     await send({"type": "http.response.start", "status": status, "headers": headers})

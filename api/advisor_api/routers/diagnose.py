@@ -12,6 +12,7 @@ from advisor.core.diagnosis import DiagnoseRequest, Diagnosis, diagnose_request,
 
 from ..dependencies import KnowledgeBaseDep
 from ..errors import WRITE_ERRORS, problem_responses
+from ..responses import encode_json
 
 router = APIRouter(prefix="/v1", tags=["diagnose"])
 _BODY_DOC = (
@@ -48,4 +49,4 @@ DiagnoseBody = Annotated[
 def post_diagnose(body: DiagnoseBody, kb: KnowledgeBaseDep) -> Response:
     """Diagnose a training run: diverged, LR too high/low, under/overfitting, plateau, ..."""
     # Sync on purpose: a long history takes a while to parse, so it runs in the thread pool.
-    return Response(diagnose_request(body, kb).to_json(), media_type="application/json")
+    return Response(encode_json(diagnose_request(body, kb).to_dict()), media_type="application/json")

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Literal
 
 from fastapi import APIRouter
-from fastapi.responses import JSONResponse, PlainTextResponse, Response
+from fastapi.responses import PlainTextResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from pydantic import BaseModel
 
@@ -13,6 +13,7 @@ from advisor.errors import JobStoreError
 
 from ..dependencies import JobStoreDep, KnowledgeBaseDep, MetricsDep
 from ..errors import READ_ERRORS, problem, problem_responses
+from ..responses import JSONBody
 
 router = APIRouter(tags=["health"])
 metrics_router = APIRouter(tags=["health"])
@@ -40,7 +41,7 @@ async def healthz(kb: KnowledgeBaseDep) -> Health:
     response_description="Ready.",
     responses=problem_responses(READ_ERRORS, {503: "Not ready (problem details)."}),
 )
-def readyz(kb: KnowledgeBaseDep, store: JobStoreDep) -> Readiness | JSONResponse:
+def readyz(kb: KnowledgeBaseDep, store: JobStoreDep) -> Readiness | JSONBody:
     """Readiness: the knowledge base is loaded and the job store takes writes (a disk check, so
     this one runs in the thread pool)."""
     checks = {"knowledge_base": len(kb) > 0, "job_store": True}

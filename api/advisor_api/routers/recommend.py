@@ -12,6 +12,7 @@ from advisor import ProbeResults, Profile, Recommendation, recommend
 
 from ..dependencies import KnowledgeBaseDep, ResponseCacheDep
 from ..errors import WRITE_ERRORS, problem_responses
+from ..responses import encode_json
 
 router = APIRouter(prefix="/v1", tags=["recommend"])
 
@@ -57,7 +58,7 @@ async def post_recommend(
     key = (id(kb), await request.body())  # the bytes FastAPI already read
     encoded = cache.get(key)
     if encoded is None:
-        encoded = recommend(body.profile, body.probes, kb=kb).to_json(indent=None).encode()
+        encoded = encode_json(recommend(body.profile, body.probes, kb=kb).to_dict())
         cache.put(key, encoded)
-    # Encoded once, by the output contract (`to_json`); FastAPI's serializer is not run again.
+    # The output contract's dict in the one format, encoded once; FastAPI's serializer is not run.
     return Response(encoded, media_type="application/json")
