@@ -152,6 +152,10 @@ class JobConflictError(AdvisorError):
     """The job is in a state that does not allow this (cancelling a finished job)."""
 
 
+class IntegrationError(AdvisorError):
+    """A config that cannot be applied to the user's model or framework as asked."""
+
+
 class MissingDependencyError(AdvisorError, ImportError):
     """An optional dependency is needed for this feature; names the extra to install."""
 

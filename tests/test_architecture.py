@@ -21,6 +21,7 @@ LAYERS = [
     {"advisor.outputs"},
     {"advisor.tuning", "advisor_probes"},
     {"advisor.jobs"},
+    {"advisor.integrations"},
     {"advisor.cli", "advisor_api", "advisor"},
 ]
 RANK = {unit: i for i, layer in enumerate(LAYERS) for unit in layer}

@@ -1,0 +1,717 @@
+"""A profile inferred from the user's model, data and loss: what can be read off them is filled in,
+each value with how it was found; what cannot (pretrained weights and how close the data are,
+budget, hardware) is left to the caller.
+
+The model is inspected three ways: its module types, a Hugging Face config when it has one, and
+the torch functions one forward pass on a few training samples calls (a TorchFunctionMode records
+them, so functional activations and norms count as much as modules do). The model's parameters,
+buffers and training flag are restored afterwards.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import Counter
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import torch
+from torch import nn
+from torch.nn import functional as F
+from torch.overrides import TorchFunctionMode
+from torch.utils.data import DataLoader, Dataset, IterableDataset, TensorDataset, default_collate
+
+from advisor.errors import ProbeError
+from advisor.profile.model import Profile, parse_profile
+from advisor_probes.batches import split_batch
+from advisor_probes.state import preserved_state
+
+# Samples read for label statistics (classes, imbalance, binary floats) and for the forward pass.
+LABEL_SAMPLES = 4096
+FORWARD_SAMPLES = 4
+
+
+@dataclass(frozen=True)
+class Inference:
+    """The fields found (nested like a profile) and, per dotted path, how each was found."""
+
+    fields: dict[str, Any]
+    notes: dict[str, str] = field(default_factory=dict)
+
+    def merged(self, known: Mapping[str, Any]) -> dict[str, Any]:
+        """The inferred fields with `known` (nested like a profile) laid over them."""
+        return _merge(self.fields, known)
+
+    def profile(self, known: Mapping[str, Any] | None = None) -> Profile:
+        return parse_profile(self.merged(known or {}), source="inferred profile")
+
+
+def _merge(base: Mapping[str, Any], top: Mapping[str, Any]) -> dict[str, Any]:
+    out = dict(base)
+    for key, value in top.items():
+        if isinstance(value, Mapping) and isinstance(out.get(key), Mapping):
+            out[key] = _merge(out[key], value)
+        else:
+            out[key] = value
+    return out
+
+
+def profile_from(model: nn.Module, data: Any, loss_fn: Any = None, **known: Any) -> Profile:
+    """The profile of a project, inferred from its model, training data and loss; `known` gives what
+    cannot be inferred (e.g. `model={"pretrained": True}`, `budget={"epochs": 10}`)."""
+    return infer_profile(model, data, loss_fn).profile(known)
+
+
+# ---- what the forward pass calls ----------------------------------------------------------------
+
+_ACTIVATIONS: dict[Callable[..., Any], str] = {
+    F.relu: "relu",
+    F.relu_: "relu",
+    torch.relu: "relu",
+    torch.relu_: "relu",
+    torch.Tensor.relu: "relu",
+    torch.Tensor.relu_: "relu",
+    F.leaky_relu: "leaky_relu",
+    F.gelu: "gelu",
+    F.silu: "silu",
+    F.relu6: "relu6",
+    F.elu: "elu",
+    torch.tanh: "tanh",
+    F.tanh: "tanh",
+    torch.Tensor.tanh: "tanh",
+    torch.sigmoid: "sigmoid",
+    F.sigmoid: "sigmoid",
+    torch.Tensor.sigmoid: "sigmoid",
+}
+_NORMS: dict[Callable[..., Any], str] = {
+    F.batch_norm: "batchnorm",
+    F.layer_norm: "layernorm",
+    F.group_norm: "groupnorm",
+    F.instance_norm: "groupnorm",
+    **({F.rms_norm: "rmsnorm"} if hasattr(F, "rms_norm") else {}),
+}
+_DROPOUTS = {F.dropout, F.dropout1d, F.dropout2d, F.dropout3d, F.alpha_dropout, F.feature_alpha_dropout}
+_WEIGHTS: dict[Callable[..., Any], str] = {
+    F.linear: "linear",
+    F.conv1d: "conv",
+    F.conv2d: "conv",
+    F.conv3d: "conv",
+    F.conv_transpose1d: "conv",
+    F.conv_transpose2d: "conv",
+    F.conv_transpose3d: "conv",
+}
+_ADDS = {torch.add, torch.Tensor.add, torch.Tensor.add_, torch.Tensor.__add__, torch.Tensor.__iadd__}
+
+
+class _Recorder(TorchFunctionMode):
+    """The sequence of layer-level ops one forward pass calls: ("act", name), ("norm", name),
+    ("dropout", p), ("linear"|"conv", None), ("residual", None)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.ops: list[tuple[str, Any]] = []
+
+    def __torch_function__(self, func: Any, types: Any, args: Any = (), kwargs: Any = None) -> Any:
+        kwargs = kwargs or {}
+        if func in _ACTIVATIONS:
+            self.ops.append(("act", _ACTIVATIONS[func]))
+        elif func is F.hardtanh and _hardtanh_bounds(args, kwargs) == (0.0, 6.0):
+            self.ops.append(("act", "relu6"))
+        elif func in _NORMS:
+            self.ops.append(("norm", _NORMS[func]))
+        elif func in _DROPOUTS:
+            p = kwargs.get("p", args[1] if len(args) > 1 else 0.5)
+            if float(p) > 0:
+                self.ops.append(("dropout", func.__name__))
+        elif func in _WEIGHTS:
+            self.ops.append((_WEIGHTS[func], None))
+        elif func in _ADDS and _same_shape_maps(args):
+            self.ops.append(("residual", None))
+        return func(*args, **kwargs)
+
+
+def _hardtanh_bounds(args: Sequence[Any], kwargs: Mapping[str, Any]) -> tuple[float, float]:
+    low = kwargs.get("min_val", args[1] if len(args) > 1 else -1.0)
+    high = kwargs.get("max_val", args[2] if len(args) > 2 else 1.0)
+    return float(low), float(high)
+
+
+def _same_shape_maps(args: Sequence[Any]) -> bool:
+    """An elementwise sum of two feature maps or hidden states of one shape: a skip connection."""
+    if len(args) < 2 or not all(isinstance(a, torch.Tensor) for a in args[:2]):
+        return False
+    a, b = args[0], args[1]
+    return a.dim() >= 3 and a.shape == b.shape and a.is_floating_point()
+
+
+# ---- the data ------------------------------------------------------------------------------------
+
+
+@dataclass
+class _Samples:
+    count: int | None
+    batch: Any
+    labels: torch.Tensor | None  # per-sample labels, when each sample has one
+
+
+def _dataset_and_collate(data: Any) -> tuple[Any, Callable[[list[Any]], Any]]:
+    if isinstance(data, DataLoader):
+        return data.dataset, data.collate_fn or default_collate
+    return data, default_collate
+
+
+def _read_samples(data: Any) -> _Samples:
+    dataset, collate = _dataset_and_collate(data)
+    if isinstance(dataset, IterableDataset) or not isinstance(dataset, Dataset | Sequence):
+        batch = next(iter(data if isinstance(data, DataLoader) else DataLoader(dataset, batch_size=8)), None)
+        if batch is None:
+            raise ProbeError("the data yielded no samples")
+        return _Samples(None, batch, None)
+    try:
+        count = len(dataset)  # type: ignore[arg-type]
+    except TypeError:
+        count = None
+    if count == 0:
+        raise ProbeError("the dataset is empty")
+    n = min(count or FORWARD_SAMPLES, FORWARD_SAMPLES)
+    batch = collate([dataset[i] for i in range(n)])
+    return _Samples(count, batch, _labels(dataset, count))
+
+
+def _labels(dataset: Any, count: int | None) -> torch.Tensor | None:
+    """Per-sample labels: a TensorDataset's last tensor read whole, else up to LABEL_SAMPLES items
+    spread over the dataset."""
+    if isinstance(dataset, TensorDataset) and len(dataset.tensors) >= 2:
+        return dataset.tensors[-1]
+    if not count:
+        return None
+    step = max(1, count // LABEL_SAMPLES)
+    found = []
+    for i in range(0, count, step):
+        label = _label_of(dataset[i])
+        if label is None:
+            return None
+        found.append(label)
+    try:
+        return torch.stack(found)
+    except RuntimeError:  # labels of varying shapes (sequences)
+        return None
+
+
+def _label_of(item: Any) -> torch.Tensor | None:
+    if isinstance(item, Mapping):
+        for key in ("labels", "label", "targets", "target", "y"):
+            if key in item:
+                return torch.as_tensor(item[key])
+        return None
+    if isinstance(item, tuple | list) and len(item) >= 2:
+        return torch.as_tensor(item[-1])
+    return None
+
+
+def _inputs_of(batch: Any) -> tuple[Any, str | None]:
+    """The model's main input in a batch and the Hugging Face key it came under, if any."""
+    if isinstance(batch, Mapping):
+        for key in ("input_ids", "pixel_values", "input_values", "input_features", "inputs_embeds"):
+            if key in batch:
+                return batch[key], key
+    pair = split_batch(batch)
+    if pair is not None:
+        return pair[0], None
+    if isinstance(batch, tuple | list) and batch:
+        return batch[0], None
+    return batch, None
+
+
+def _forward(model: nn.Module, batch: Any) -> Any:
+    if (isinstance(batch, Mapping) and "labels" in batch) or _inputs_of(batch)[1]:
+        return model(**{k: v for k, v in batch.items() if k not in ("labels", "label")})
+    pair = split_batch(batch)
+    if pair is not None:
+        return model(pair[0])
+    if isinstance(batch, tuple | list) and len(batch) > 2:
+        return model(*batch[:-1])
+    return model(batch)
+
+
+def _logits(output: Any) -> torch.Tensor | None:
+    if isinstance(output, torch.Tensor):
+        return output
+    logits = getattr(output, "logits", None)
+    if logits is None and isinstance(output, Mapping):
+        logits = output.get("logits")
+    if logits is None and isinstance(output, tuple | list) and output and isinstance(output[0], torch.Tensor):
+        logits = output[0]
+    return logits
+
+
+# ---- inference -------------------------------------------------------------------------------------
+
+_HF_FAMILIES = {
+    "vit": "vit",
+    "deit": "vit",
+    "beit": "vit",
+    "swin": "vit",
+    "swinv2": "vit",
+    "dinov2": "vit",
+    "vit_mae": "vit",
+    "resnet": "resnet",
+    "convnext": "cnn",
+    "convnextv2": "cnn",
+    "regnet": "cnn",
+    "mobilenet_v1": "mobilenet",
+    "mobilenet_v2": "mobilenet",
+    "efficientnet": "mobilenet",
+}
+_HF_AUDIO = {"wav2vec2", "hubert", "wavlm", "whisper", "data2vec-audio", "unispeech", "sew"}
+_HF_DECODERS = {
+    "gpt2",
+    "gpt_neo",
+    "gptj",
+    "gpt_neox",
+    "llama",
+    "mistral",
+    "mixtral",
+    "qwen2",
+    "qwen3",
+    "gemma",
+    "gemma2",
+    "phi",
+    "phi3",
+    "opt",
+    "bloom",
+    "falcon",
+    "mpt",
+    "olmo",
+    "stablelm",
+    "starcoder2",
+}
+_HF_TASKS = (
+    ("ForCausalLM", "causal_lm"),
+    ("LMHeadModel", "causal_lm"),
+    ("ForMaskedLM", "masked_lm"),
+    ("ForConditionalGeneration", "seq2seq"),
+    ("ForSeq2SeqLM", "seq2seq"),
+    ("ForSpeechSeq2Seq", "seq2seq"),
+    ("ForCTC", "seq2seq"),
+    ("ForSemanticSegmentation", "segmentation"),
+    ("ForObjectDetection", "detection"),
+    ("Classification", "classification"),
+    ("ForMultipleChoice", "classification"),
+    ("ForQuestionAnswering", "classification"),
+)
+_LOSSES = (  # (class or function name, loss, task)
+    (("CrossEntropyLoss", "NLLLoss", "cross_entropy", "nll_loss"), "cross_entropy", "classification"),
+    (
+        ("BCEWithLogitsLoss", "BCELoss", "binary_cross_entropy", "binary_cross_entropy_with_logits"),
+        "bce",
+        "classification",
+    ),
+    (
+        (
+            "MSELoss",
+            "L1Loss",
+            "SmoothL1Loss",
+            "HuberLoss",
+            "mse_loss",
+            "l1_loss",
+            "smooth_l1_loss",
+            "huber_loss",
+        ),
+        "mse",
+        "regression",
+    ),
+    (("CTCLoss", "ctc_loss"), "ctc", "seq2seq"),
+    (
+        ("TripletMarginLoss", "TripletMarginWithDistanceLoss", "triplet_margin_loss"),
+        "triplet",
+        "metric_learning",
+    ),
+    (
+        ("MultiMarginLoss", "HingeEmbeddingLoss", "MultiLabelMarginLoss", "multi_margin_loss"),
+        "hinge",
+        "classification",
+    ),
+)
+
+
+class _Builder:
+    def __init__(self) -> None:
+        self.fields: dict[str, Any] = {}
+        self.notes: dict[str, str] = {}
+
+    def set(self, path: str, value: Any, note: str) -> None:
+        *parents, leaf = path.split(".")
+        node = self.fields
+        for part in parents:
+            node = node.setdefault(part, {})
+        node[leaf] = value
+        self.notes[path] = note
+
+    def get(self, path: str) -> Any:
+        node: Any = self.fields
+        for part in path.split("."):
+            if not isinstance(node, Mapping) or part not in node:
+                return None
+            node = node[part]
+        return node
+
+
+def infer_profile(model: nn.Module, data: Any, loss_fn: Any = None) -> Inference:
+    """Every profile field that the model, a few training samples and the loss determine."""
+    if not isinstance(model, nn.Module):
+        raise ProbeError(f"the model must be a torch.nn.Module, got {type(model).__name__}")
+    samples = _read_samples(data)
+    recorder = _Recorder()
+    with preserved_state(model), torch.no_grad():
+        model.eval()
+        try:
+            with recorder:
+                output = _forward(model, samples.batch)
+        except Exception as exc:
+            raise ProbeError(
+                f"one forward pass on {FORWARD_SAMPLES} training samples failed: {type(exc).__name__}: {exc}"
+            ) from exc
+    out = _Builder()
+    config = getattr(model, "config", None)
+    hf = config if config is not None and hasattr(config, "model_type") else None
+    inputs, hf_key = _inputs_of(samples.batch)
+    _modality(out, inputs, hf_key, hf)
+    _task_and_loss(out, model, loss_fn, samples, _logits(output), hf)
+    _data(out, samples, inputs)
+    _family(out, model, recorder.ops, hf)
+    _layers(out, model, recorder.ops, hf)
+    _finetuning(out, model)
+    return Inference(out.fields, out.notes)
+
+
+def _modality(out: _Builder, inputs: Any, hf_key: str | None, hf: Any) -> None:
+    if hf is not None and hf.model_type in _HF_AUDIO:
+        out.set("data.modality", "audio", f"a {type(hf).__name__} (speech model)")
+        return
+    by_key = {
+        "input_ids": "text",
+        "pixel_values": "image",
+        "input_values": "audio",
+        "input_features": "audio",
+    }
+    if hf_key in by_key:
+        out.set("data.modality", by_key[hf_key], f"the batches carry `{hf_key}`")
+        return
+    if not isinstance(inputs, torch.Tensor):
+        raise ProbeError(
+            f"cannot tell the data's modality from inputs of type {type(inputs).__name__}; "
+            "give `data.modality`"
+        )
+    rank, shape = inputs.dim(), tuple(inputs.shape)
+    if not inputs.is_floating_point() and rank == 2:
+        modality, why = "text", f"integer inputs of shape {shape}: token ids"
+    elif rank >= 4:
+        modality, why = "image", f"inputs of shape {shape}: (batch, channels, height, width)"
+    elif rank == 3:
+        modality, why = "sequence", f"inputs of shape {shape}: (batch, time, features)"
+    else:
+        modality, why = "tabular", f"inputs of shape {shape}: (batch, features)"
+    out.set("data.modality", modality, why)
+
+
+def _loss_kind(loss_fn: Any) -> tuple[str, str, str] | None:
+    if loss_fn is None:
+        return None
+    names = {type(loss_fn).__name__, getattr(loss_fn, "__name__", "")}
+    for aliases, loss, task in _LOSSES:
+        if names & set(aliases):
+            return loss, task, next(iter(names & set(aliases)))
+    if any("focal" in n.lower() for n in names):
+        return "focal", "classification", next(n for n in names if "focal" in n.lower())
+    return None
+
+
+def _task_and_loss(
+    out: _Builder, model: nn.Module, loss_fn: Any, samples: _Samples, logits: torch.Tensor | None, hf: Any
+) -> None:
+    modality = out.get("data.modality")
+    kind = _loss_kind(loss_fn)
+    if hf is not None:
+        cls = type(model).__name__
+        task = next((t for suffix, t in _HF_TASKS if suffix in cls), None)
+        if task:
+            out.set("task", task, f"a Hugging Face {cls}")
+            if cls.endswith("ForCTC"):
+                out.set("loss.name", "ctc", f"{cls} is trained with CTC")
+            elif task in ("classification", "causal_lm", "masked_lm", "seq2seq"):
+                out.set("loss.name", "cross_entropy", f"{cls} computes a cross-entropy loss")
+            if task == "classification" and getattr(hf, "num_labels", 0) >= 2:
+                out.set("data.num_classes", int(hf.num_labels), f"config.num_labels = {hf.num_labels}")
+            return
+    labels = samples.labels
+    if kind is not None:
+        loss, task, name = kind
+        out.set("loss.name", loss, f"the loss is {name}")
+        if loss == "cross_entropy" and logits is not None and modality == "text" and logits.dim() == 3:
+            task, why = "causal_lm", f"{name} on per-token logits of shape {tuple(logits.shape)}"
+        elif loss == "cross_entropy" and logits is not None and modality == "image" and logits.dim() == 4:
+            task, why = "segmentation", f"{name} on per-pixel logits of shape {tuple(logits.shape)}"
+        else:
+            why = f"the loss is {name}"
+        out.set("task", task, why)
+    elif labels is not None:
+        if not labels.is_floating_point():
+            out.set("task", "classification", "integer labels")
+            out.set("loss.name", "cross_entropy", "integer labels")
+        elif bool(((labels == 0) | (labels == 1)).all()):
+            out.set("task", "classification", "labels are 0/1 floats")
+            out.set("loss.name", "bce", "labels are 0/1 floats")
+        else:
+            out.set("task", "regression", "continuous float labels")
+            out.set("loss.name", "mse", "continuous float labels")
+    else:
+        raise ProbeError(
+            "cannot tell the task: pass the loss function, or data whose samples end with a label"
+        )
+    if out.get("task") != "classification":
+        return
+    if logits is not None and logits.dim() >= 2 and out.get("data.num_classes") is None:
+        width = int(logits.shape[1] if logits.dim() == 4 else logits.shape[-1])
+        if out.get("loss.name") == "bce" and width == 1:
+            out.set("data.num_classes", 2, "one output logit with a binary loss")
+        elif width >= 2:
+            out.set("data.num_classes", width, f"the model outputs {width} logits")
+    if out.get("data.num_classes") is None and labels is not None and not labels.is_floating_point():
+        classes = int(labels.max()) + 1
+        if classes >= 2:
+            out.set("data.num_classes", classes, f"labels run from 0 to {classes - 1}")
+    if out.get("data.num_classes") is None and out.get("loss.name") == "bce":
+        out.set("data.num_classes", 2, "0/1 labels")
+
+
+def _data(out: _Builder, samples: _Samples, inputs: Any) -> None:
+    if samples.count is not None:
+        out.set("data.num_samples", samples.count, "len() of the training dataset")
+    labels = samples.labels
+    if (
+        out.get("task") == "classification"
+        and labels is not None
+        and labels.dim() == 1
+        and len(labels) > 0
+        and (not labels.is_floating_point() or bool(((labels == 0) | (labels == 1)).all()))
+    ):
+        counts = torch.bincount(labels.long()).tolist()
+        present = [c for c in counts if c > 0]
+        if len(present) >= 2:
+            ratio = round(max(present) / min(present), 2)
+            scope = "all" if len(labels) == samples.count else f"{len(labels)} spread-out"
+            out.set(
+                "data.imbalance_ratio",
+                max(1.0, ratio),
+                f"largest/smallest class count over {scope} training labels",
+            )
+    modality = out.get("data.modality")
+    if isinstance(inputs, torch.Tensor):
+        if inputs.layout != torch.strided:
+            out.set("data.sparse_features", True, "the inputs are sparse tensors")
+        elif modality == "tabular" and inputs.numel() > 0:
+            zeros = float((inputs == 0).float().mean())
+            if zeros >= 0.9:
+                out.set("data.sparse_features", True, f"{zeros:.0%} of the input values are zero")
+        if modality in ("text", "sequence", "audio") and inputs.dim() >= 2:
+            length = int(inputs.shape[-1] if modality == "audio" and inputs.dim() == 3 else inputs.shape[1])
+            out.set("data.sequence_length", length, f"input shape {tuple(inputs.shape)}")
+            if out.get("task") in ("causal_lm", "masked_lm") and samples.count:
+                out.set(
+                    "data.num_tokens", samples.count * length, f"{samples.count} samples x {length} tokens"
+                )
+
+
+def _module_names(model: nn.Module) -> Counter[str]:
+    return Counter(type(m).__name__ for m in model.modules())
+
+
+def _family(out: _Builder, model: nn.Module, ops: list[tuple[str, Any]], hf: Any) -> None:
+    names = _module_names(model)
+    modality = out.get("data.modality")
+    if hf is not None:
+        family = _HF_FAMILIES.get(hf.model_type, "transformer")
+        out.set("model.family", family, f"a Hugging Face {type(hf).__name__} (model_type {hf.model_type!r})")
+        if family == "transformer":
+            cls = type(model).__name__
+            if getattr(hf, "is_encoder_decoder", False):
+                kind, why = "encoder_decoder", "config.is_encoder_decoder"
+            elif hf.model_type in _HF_DECODERS or "CausalLM" in cls or getattr(hf, "is_decoder", False):
+                kind, why = "decoder", f"{hf.model_type} is a decoder-only model"
+            else:
+                kind, why = "encoder", f"{hf.model_type} is an encoder"
+            out.set("model.kind", kind, why)
+        return
+    attention = sum(
+        n
+        for name, n in names.items()
+        if name in ("MultiheadAttention", "TransformerEncoderLayer", "TransformerDecoderLayer")
+        or "Attention" in name
+    )
+    recurrent = {
+        "lstm": names["LSTM"] + names["LSTMCell"],
+        "gru": names["GRU"] + names["GRUCell"],
+        "rnn": names["RNN"] + names["RNNCell"],
+    }
+    convs = [m for m in model.modules() if isinstance(m, nn.modules.conv._ConvNd)]
+    depthwise = [m for m in convs if m.groups > 1 and m.groups == m.in_channels]
+    residual = sum(1 for op, _ in ops if op == "residual")
+    if attention:
+        layout = names["TransformerEncoderLayer"], names["TransformerDecoderLayer"]
+        if modality == "image":
+            out.set("model.family", "vit", f"attention layers ({attention}) on images")
+        else:
+            out.set("model.family", "transformer", f"attention layers ({attention})")
+        if all(layout):
+            out.set(
+                "model.kind", "encoder_decoder", "both TransformerEncoderLayer and TransformerDecoderLayer"
+            )
+        elif out.get("task") == "causal_lm" or layout[1]:
+            out.set(
+                "model.kind",
+                "decoder",
+                "a causal language model"
+                if out.get("task") == "causal_lm"
+                else "TransformerDecoderLayer only",
+            )
+        elif modality != "image":
+            out.set("model.kind", "encoder", "attention layers without a decoder")
+    elif any(recurrent.values()):
+        family = max(recurrent, key=lambda k: recurrent[k])
+        out.set("model.family", family, f"{recurrent[family]} {family.upper()} layer(s)")
+    elif len(depthwise) >= 3:
+        out.set("model.family", "mobilenet", f"{len(depthwise)} depthwise convolutions")
+    elif convs and (
+        residual >= 2
+        or any(k in n for n in names for k in ("Bottleneck", "BasicBlock", "ResNet", "Residual", "ResBlock"))
+    ):
+        why = (
+            f"{len(convs)} convolutions with {residual} skip connections"
+            if residual >= 2
+            else "residual blocks"
+        )
+        out.set("model.family", "resnet", why)
+    elif convs:
+        out.set("model.family", "cnn", f"{len(convs)} convolutions, no skip connections")
+    elif names["Linear"]:
+        out.set(
+            "model.family",
+            "mlp",
+            f"{names['Linear']} linear layers and no conv, recurrent or attention layer",
+        )
+    else:
+        raise ProbeError("cannot tell the model family from its layers; give `model.family`")
+
+
+def _layers(out: _Builder, model: nn.Module, ops: list[tuple[str, Any]], hf: Any) -> None:
+    params = {id(p): p.numel() for p in model.parameters()}
+    out.set("model.num_params", int(sum(params.values())), "the model's parameters, counted")
+    family = out.get("model.family")
+    names = _module_names(model)
+    # depth: blocks for transformers, weight layers otherwise
+    if hf is not None and getattr(hf, "num_hidden_layers", None):
+        layers = int(hf.num_hidden_layers)
+        extra = int(getattr(hf, "decoder_layers", 0) or 0) if getattr(hf, "is_encoder_decoder", False) else 0
+        out.set(
+            "model.depth", layers + extra, "config.num_hidden_layers" + (" + decoder_layers" if extra else "")
+        )
+    elif family in ("transformer", "vit"):
+        blocks = names["TransformerEncoderLayer"] + names["TransformerDecoderLayer"]
+        if blocks:
+            out.set("model.depth", blocks, f"{blocks} transformer layers")
+    else:
+        rnn_layers = sum(m.num_layers for m in model.modules() if isinstance(m, nn.RNNBase))
+        weights = sum(
+            1
+            for m in model.modules()
+            if isinstance(m, nn.Linear | nn.modules.conv._ConvNd) and not _is_shortcut(model, m)
+        )
+        if weights + rnn_layers:
+            out.set(
+                "model.depth",
+                weights + rnn_layers,
+                "weight layers (linear, conv, recurrent), not counting 1x1 shortcut projections",
+            )
+    # normalization: modules first (custom RMSNorm classes do their own arithmetic), then the ops
+    norms = Counter(op for kind, op in ops if kind == "norm")
+    for name, count in names.items():
+        if "RMSNorm" in name:
+            norms["rmsnorm"] += count
+    if norms:
+        norm, count = norms.most_common(1)[0]
+        out.set("model.normalization", norm, f"{count} {norm} call(s) in a forward pass")
+    else:
+        out.set("model.normalization", "none", "no normalization layer is called")
+    # activation: the most frequent hidden activation; an output squashing after the last layer is not one
+    acts = [op for kind, op in _hidden_activations(ops)]
+    if (
+        hf is not None
+        and str(getattr(hf, "hidden_act", "")) in ("silu", "swish")
+        and any(n.endswith("gate_proj") for n, _ in model.named_modules())
+    ):
+        out.set("model.activation", "swiglu", "SiLU-gated MLPs (gate_proj)")
+    elif acts:
+        act, count = Counter(acts).most_common(1)[0]
+        out.set("model.activation", act, f"{count} {act} call(s) in a forward pass")
+    elif family in ("lstm", "gru", "rnn"):
+        out.set("model.activation", "tanh", f"the {family.upper()} cell's own tanh")
+    placement, why = _dropout_placement(model, ops)
+    out.set("model.dropout_placement", placement, why)
+
+
+def _is_shortcut(model: nn.Module, module: nn.Module) -> bool:
+    if not isinstance(module, nn.modules.conv._ConvNd) or math.prod(module.kernel_size) != 1:
+        return False
+    name = next((n for n, m in model.named_modules() if m is module), "")
+    return any(k in name for k in ("downsample", "shortcut", "skip", "proj"))
+
+
+def _hidden_activations(ops: list[tuple[str, Any]]) -> list[tuple[str, Any]]:
+    last_weight = max((i for i, (kind, _) in enumerate(ops) if kind in ("linear", "conv")), default=-1)
+    return [
+        op
+        for i, op in enumerate(ops)
+        if op[0] == "act" and not (i > last_weight and op[1] in ("sigmoid", "tanh"))
+    ]
+
+
+def _dropout_placement(model: nn.Module, ops: list[tuple[str, Any]]) -> tuple[str, str]:
+    recurrent_dropout = [m for m in model.modules() if isinstance(m, nn.RNNBase) and m.dropout > 0]
+    drops = [i for i, (kind, _) in enumerate(ops) if kind == "dropout"]
+    cells = any(isinstance(m, nn.RNNCellBase) for m in model.modules())
+    if not drops and not recurrent_dropout:
+        return "none", "no dropout is applied"
+    if cells and drops:
+        return "recurrent_cell", "dropout between calls of a recurrent cell"
+    # what each dropout feeds: the next weight or norm op after it
+    following = [
+        next(((k, v) for k, v in ops[i + 1 :] if k in ("linear", "conv", "norm")), ("", None)) for i in drops
+    ]
+    if ("norm", "batchnorm") in following:
+        return "before_batchnorm", "a dropout output goes straight into BatchNorm"
+    if any(k == "conv" for k, _ in following) or any(ops[i][1] in ("dropout2d", "dropout3d") for i in drops):
+        return "convolutional", "dropout on convolutional feature maps"
+    first_weight = next((i for i, (kind, _) in enumerate(ops) if kind in ("linear", "conv")), len(ops))
+    last_weight = max((i for i, (kind, _) in enumerate(ops) if kind in ("linear", "conv")), default=0)
+    if recurrent_dropout or all(i < first_weight or i >= _previous_weight(ops, last_weight) for i in drops):
+        return "input_output", (
+            "dropout between recurrent layers"
+            if recurrent_dropout and not drops
+            else "dropout on the inputs and/or before the output layer only"
+        )
+    return "fully_connected", "dropout before fully connected layers"
+
+
+def _previous_weight(ops: list[tuple[str, Any]], last: int) -> int:
+    return max((i for i, (kind, _) in enumerate(ops[:last]) if kind in ("linear", "conv")), default=0)
+
+
+def _finetuning(out: _Builder, model: nn.Module) -> None:
+    lora = [p for n, p in model.named_parameters() if "lora_A" in n]
+    if lora:
+        rank = int(min(p.shape[0] for p in lora))
+        out.set("model.pretrained", True, "LoRA adapters sit on the model")
+        out.set("model.finetuning.method", "lora", f"{len(lora)} LoRA A matrices")
+        out.set("model.finetuning.lora_rank", rank, "the LoRA A matrices' rank")
