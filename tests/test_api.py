@@ -57,6 +57,18 @@ def test_invalid_profile_gives_422_with_field_paths(client: httpx.Client) -> Non
     assert {e["path"] for e in problem["errors"]} == {"data.num_samples", "optimizer", "colour"}
 
 
+def test_enum_values_in_any_case_and_a_hint_for_the_misspelt(client: httpx.Client) -> None:
+    canonical = client.post("/v1/recommend", json=base_profile(optimizer="adamw"))
+    spelt = client.post("/v1/recommend", json=base_profile(optimizer="AdamW", task="Classification",
+                                                            **{"model.family": "MLP"}))
+    assert spelt.status_code == 200 and spelt.content == canonical.content
+    misspelt = client.post("/v1/recommend", json=base_profile(optimizer="adma"))
+    assert misspelt.status_code == 422
+    (error,) = misspelt.json()["errors"]
+    assert error["path"] == "optimizer" and "did you mean 'adam'?" in error["msg"]
+    assert "'nadam'" in error["msg"]  # the allowed values are listed
+
+
 def test_cross_field_error_has_its_path(client: httpx.Client) -> None:
     response = client.post("/v1/recommend", json=base_profile(task="regression"))
     assert response.status_code == 422

@@ -144,3 +144,86 @@ def test_contradictions_reach_the_cli_as_one_line_each(cli, tmp_path: Path) -> N
     assert "model.finetuning: qlora fine-tuning starts from pretrained weights" in result.err
     assert "model.kind: describes a transformer's layout" in result.err
     assert "Traceback" not in result.err
+
+
+# ---- Enum values: case, '-' and spaces forgiven; otherwise the allowed values and a hint ------
+@pytest.mark.parametrize("field,given,stored", [
+    ("optimizer", "AdamW", "adamw"), ("task", "Classification", "classification"),
+    ("model.normalization", "Batch-Norm", "batchnorm"), ("model.activation", "Leaky ReLU", "leaky_relu"),
+    ("model.activation", "Swish", "silu"), ("model.dropout_placement", "fully-connected", "fully_connected"),
+    ("hardware.precision", "BF16", "bf16"), ("hardware.device", " GPU ", "gpu"), ("loss.name", "MSE", "mse"),
+    ("data.modality", "Tabular", "tabular"),
+])
+def test_enum_values_in_any_case_are_stored_canonically(field: str, given: str, stored: str) -> None:
+    profile = parse_profile(base_profile(**{field: given}))
+    value: object = profile
+    for part in field.split("."):
+        value = getattr(value, part)
+    assert value == stored
+
+
+def test_every_nested_enum_is_normalised() -> None:
+    profile = parse_profile(base_profile(task="causal_lm", **{
+        "data.modality": "Text", "data.num_classes": None, "model.family": "Transformer",
+        "model.kind": "Encoder-Decoder", "model.pretrained": True, "model.pretrain_similarity": "HIGH",
+        "model.finetuning": {"method": "Linear Probe"}}))
+    assert (profile.model.family, profile.model.kind, profile.model.pretrain_similarity) == (
+        "transformer", "encoder_decoder", "high")
+    assert profile.model.finetuning is not None and profile.model.finetuning.method == "linear_probe"
+
+
+def test_an_unknown_enum_value_lists_the_allowed_ones_and_the_closest() -> None:
+    problems = _problems(base_profile(optimizer="adma", **{"model.family": "resnt", "loss.name": "xyzzy"}))
+    assert "did you mean 'adam'?" in problems["optimizer"] and "'adafactor'" in problems["optimizer"]
+    assert "(got 'adma')" in problems["optimizer"]
+    assert "did you mean 'resnet'?" in problems["model.family"]
+    assert "did you mean" not in problems["loss.name"] and "'cross_entropy'" in problems["loss.name"]
+    assert "'high' or 'low'" in _problems(base_profile(**{
+        "model.pretrained": True, "model.pretrain_similarity": "medium"}))["model.pretrain_similarity"]
+
+
+def test_values_alike_once_folded_are_not_guessed() -> None:
+    from advisor.profile.model import _normaliser
+
+    normalise = _normaliser(("a_b", "ab", "c"))
+    assert normalise("C") == "c" and normalise("a_b") == "a_b" and normalise(3) == 3
+    with pytest.raises(Exception, match="Input should be 'a_b', 'ab' or 'c'"):
+        normalise("A-B")
+
+
+def test_every_literal_field_is_a_choice() -> None:
+    """A new Literal field without Choice[...] would be case-sensitive again: none is left out."""
+    from typing import Literal, get_args, get_origin
+
+    from pydantic import BaseModel
+
+    from advisor.profile.model import Profile, _Choice
+
+    def literals(annotation: object, choice: bool = False) -> list[tuple[object, bool]]:
+        if get_origin(annotation) is Literal:
+            return [(annotation, choice)]
+        metadata = getattr(annotation, "__metadata__", ())
+        marked = choice or any(isinstance(m, _Choice) for m in metadata)
+        return [found for arg in get_args(annotation) for found in literals(arg, marked)]
+
+    seen, models = 0, [Profile]
+    while models:
+        model = models.pop()
+        for name, field in model.model_fields.items():
+            annotation = field.rebuild_annotation()
+            for literal, marked in literals(annotation):
+                assert marked, f"{model.__name__}.{name}: {literal} is not a Choice"
+                seen += 1
+            models += [a for a in (annotation, *get_args(annotation))
+                       if isinstance(a, type) and issubclass(a, BaseModel)]
+    assert seen >= 13
+
+
+def test_enum_spelling_through_a_yaml_file(tmp_path: Path, cli) -> None:
+    path = tmp_path / "p.yaml"
+    path.write_text("task: Classification\ndata: {modality: tabular, num_samples: 20000, num_classes: 3}\n"
+                    "model: {family: MLP, depth: 3, activation: ReLU}\noptimizer: AdamW\n")
+    assert load_profile(path).optimizer == "adamw"
+    path.write_text(path.read_text().replace("AdamW", "adma"))
+    result = cli("recommend", path)
+    assert result.code == 2 and "optimizer: " in result.err and "did you mean 'adam'?" in result.err

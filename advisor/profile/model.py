@@ -4,12 +4,20 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, TypeVar, get_args
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
-from pydantic_core import InitErrorDetails, PydanticCustomError
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    GetCoreSchemaHandler,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
+from pydantic_core import CoreSchema, InitErrorDetails, PydanticCustomError, core_schema
 
 from advisor.errors import FieldProblem, InputFileError, ProfileError
 from advisor.profile.checks import contradictions
@@ -45,6 +53,55 @@ Device = Literal["cpu", "gpu", "tpu"]
 _FIELD_PATH = re.compile(r"[a-z_]+(\.[a-z_]+)*")
 
 PositiveInt = Annotated[int, Field(gt=0)]
+_SEPARATORS = str.maketrans("", "", "_- \t")
+
+
+class _Choice:
+    """Marks a Literal field (through `Choice[...]`): a string equal to one allowed value once case,
+    '_', '-' and spaces are ignored is taken as that value ("AdamW", "Batch-Norm", "encoder-decoder");
+    any other is refused with the allowed values and the closest one. Derived from the Literal's
+    arguments when the model's schema is built (lazily: the models defer it), not at import."""
+
+    def __get_pydantic_core_schema__(self, source: Any, handler: GetCoreSchemaHandler) -> CoreSchema:
+        allowed = tuple(str(a) for a in get_args(source))
+        return core_schema.no_info_before_validator_function(_normaliser(allowed), handler(source))
+
+
+def _fold(text: str) -> str:
+    return text.translate(_SEPARATORS).lower()
+
+
+def _normaliser(allowed: tuple[str, ...]) -> Callable[[Any], Any]:
+    exact = frozenset(allowed)
+    folded: dict[str, str | None] = {}
+    for value in allowed:
+        key = _fold(value)
+        folded[key] = None if key in folded else value  # two values alike once folded: neither
+    expected = " or ".join(filter(None, (", ".join(map(repr, allowed[:-1])), repr(allowed[-1]))))
+
+    def normalise(value: Any) -> Any:
+        if not isinstance(value, str) or value in exact:
+            return value  # the Literal itself refuses a non-string
+        found = folded.get(_fold(value))
+        if found is not None:
+            return found
+        import difflib
+
+        given = value.lower()
+        close = difflib.get_close_matches(given, allowed, n=3)
+        # Two letters swapped ('adma') first: difflib alone would rank 'adamax' above 'adam'.
+        close = [c for c in close if sorted(c) == sorted(given)] or close
+        hint = f"; did you mean {close[0]!r}?" if close else ""
+        raise PydanticCustomError(
+            "literal_error", "Input should be {expected}{hint}", {"expected": expected, "hint": hint}
+        )
+
+    return normalise
+
+
+T = TypeVar("T")
+# Every Literal field of the profile is a Choice (tests/test_profile.py checks that none is left out).
+Choice = Annotated[T, _Choice()]
 
 
 class _Frozen(BaseModel):
@@ -52,7 +109,7 @@ class _Frozen(BaseModel):
 
 
 class Data(_Frozen):
-    modality: Modality
+    modality: Choice[Modality]
     num_samples: PositiveInt = Field(
         description="Training examples: images, sentences, sequences of sequence_length tokens, utterances."
     )
@@ -72,36 +129,36 @@ class Data(_Frozen):
 
 
 class Finetuning(_Frozen):
-    method: FinetuneMethod = Field(
+    method: Choice[FinetuneMethod] = Field(
         default="full", description="full | linear_probe | lora | qlora | adapters"
     )
     lora_rank: PositiveInt | None = Field(default=None, description="LoRA rank r (lora, qlora).")
 
 
 class Model(_Frozen):
-    family: ModelFamily
-    kind: ModelKind | None = Field(
+    family: Choice[ModelFamily]
+    kind: Choice[ModelKind] | None = Field(
         default=None, description="Transformer layout: encoder, decoder or encoder_decoder."
     )
     num_params: PositiveInt | None = None
     depth: PositiveInt | None = Field(default=None, description="Number of weight layers (or blocks).")
     batchnorm: bool = Field(default=False, description="Kept from profile v1: normalization: batchnorm.")
-    normalization: Normalization | None = None
-    activation: Activation | None = None
-    dropout_placement: DropoutPlacement = "none"
+    normalization: Choice[Normalization] | None = None
+    activation: Choice[Activation] | None = None
+    dropout_placement: Choice[DropoutPlacement] = "none"
     custom_layers: bool = Field(default=False, description="Hand-written ops with own backward.")
     pretrained: bool = False
-    pretrain_similarity: Literal["high", "low"] | None = Field(
+    pretrain_similarity: Choice[Literal["high", "low"]] | None = Field(
         default=None, description="How close the target data is to the pretraining data."
     )
     finetuning: Finetuning | None = Field(
         default=None, description="How the pretrained weights are trained (pretrained models only)."
     )
 
-    @field_validator("activation", mode="before")
+    @field_validator("activation")
     @classmethod
-    def _swish_is_silu(cls, value: Any) -> Any:
-        return "silu" if value == "swish" else value
+    def _swish_is_silu(cls, value: Activation | None) -> Activation | None:
+        return "silu" if value == "swish" else value  # after Choice: "Swish" too
 
     @property
     def norm(self) -> Normalization | None:
@@ -110,7 +167,7 @@ class Model(_Frozen):
 
 
 class Loss(_Frozen):
-    name: LossName = "cross_entropy"
+    name: Choice[LossName] = "cross_entropy"
     auxiliary: bool = Field(default=False, description="An auxiliary loss (e.g. center loss).")
 
 
@@ -122,13 +179,13 @@ class Budget(_Frozen):
 
 
 class Hardware(_Frozen):
-    device: Device = "gpu"
+    device: Choice[Device] = "gpu"
     memory_gb: Annotated[float, Field(gt=0)] | None = None
     num_devices: PositiveInt = 1
     max_batch_size: PositiveInt | None = Field(
         default=None, description="Largest batch that fits in one device's memory."
     )
-    precision: Precision | None = Field(default=None, description="fp32 | tf32 | fp16 | bf16")
+    precision: Choice[Precision] | None = Field(default=None, description="fp32 | tf32 | fp16 | bf16")
     global_batch_size: PositiveInt | None = Field(
         default=None,
         description="Samples per optimizer step over all devices and accumulation, when you fix it.",
@@ -140,10 +197,10 @@ class Profile(_Frozen):
     """A project, as the advisor needs to know it."""
 
     name: str | None = Field(default=None, max_length=200)
-    task: TaskType
+    task: Choice[TaskType]
     data: Data
     model: Model
-    optimizer: OptimizerName | None = Field(default=None, description="Preferred optimizer.")
+    optimizer: Choice[OptimizerName] | None = Field(default=None, description="Preferred optimizer.")
     learning_rate: Annotated[float, Field(gt=0, le=100)] | None = Field(
         default=None, description="The learning rate you use now, if any (checked against probes)."
     )
