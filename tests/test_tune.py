@@ -7,7 +7,9 @@ from __future__ import annotations
 
 import contextlib
 import os
+import signal
 import sqlite3
+import stat
 import subprocess
 import sys
 import time
@@ -181,3 +183,155 @@ def test_bad_studies_are_refused_and_left_intact(cli, tmp_path: Path) -> None:
 @pytest.mark.parametrize("trials", [0])
 def test_trials_must_be_positive(cli, tmp_path: Path, trials: int) -> None:
     assert cli(*tune_args(tmp_path / "s.db", trials=trials)).code == 2
+
+
+# Issue 14: failures said plainly, progress as log lines, Ctrl-C, the budget, file modes, the plot's x.
+
+BROKEN = """\
+def objective(config):
+    raise RuntimeError(f"no such dataset: /data/train-{config['batch_size']}.npz " + "x" * 80)
+"""
+
+
+def test_when_every_trial_fails_the_first_error_is_the_message(cli, tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.setenv("COLUMNS", "160")
+    objective = tmp_path / "broken.py"
+    objective.write_text(BROKEN)
+    db = tmp_path / "study.db"
+    result = cli("tune", PROFILE, "--objective", f"{objective}:objective", "--trials", "3", "--study", db)
+    assert result.code == 1
+    first = rows(db)[0][4]
+    assert first.startswith("RuntimeError: no such dataset: /data/train-128.npz xxx")
+    assert f"error: all 3 trials failed; the first, trial #1: {first}" in result.err.replace("\n", "")
+    table = [line for line in result.out.splitlines() if "RuntimeError" in line]
+    assert len(table) == 3 and all("failed" in line and line.rstrip("│ ").endswith("…") for line in table)
+    assert not (tmp_path / "best_config.yaml").exists()
+
+
+def test_the_table_shows_each_failed_trials_error(cli, tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.setenv("COLUMNS", "160")
+    objective = tmp_path / "half.py"
+    objective.write_text("def objective(config):\n    if config['learning_rate'] > 0.05:\n"
+                         "        raise ValueError(f\"diverged at lr {config['learning_rate']}\")\n"
+                         "    return config['learning_rate']\n")
+    db = tmp_path / "study.db"
+    result = cli("tune", PROFILE, "--objective", f"{objective}:objective", "--trials", "6", "--study", db)
+    failed = {r[0]: r[4] for r in rows(db) if r[2] == "failed"}
+    assert failed and len(failed) < 6 and result.code == 0
+    lines = {int(line.split("│")[1]): line for line in result.out.splitlines()
+             if line.startswith("│") and line.split("│")[1].strip().isdigit()}
+    assert len(lines) == 6
+    for trial_id, error in failed.items():
+        assert error[:40] in lines[trial_id] and "failed" in lines[trial_id]  # clipped at 60
+        assert f"trial #{trial_id} failed: {error}" in result.err  # and whole in the notes
+    assert all("│ complete │" in line and "Error" not in line for i, line in lines.items() if i not in failed)
+
+
+def test_progress_is_one_plain_line_per_trial_when_stderr_is_not_a_terminal(cli, tmp_path: Path) -> None:
+    result = cli(*tune_args(tmp_path / "study.db", trials=4))
+    assert result.code == 0, result.err
+    lines = [line for line in result.err.splitlines() if line.startswith("tune: ")]
+    assert [line.split(",")[0] for line in lines] == [f"tune: trial {i}/4 done" for i in range(1, 5)]
+    assert lines[0] == "tune: trial 1/4 done, #1 2.25, best 2.25"  # the starting config, lr 0.1
+    assert "\x1b[" not in result.err  # no bar, no cursor movement
+
+
+def test_trials_default_to_the_profiles_budget(cli, tmp_path: Path) -> None:
+    profile = tmp_path / "three.yaml"
+    profile.write_text(PROFILE.read_text().replace("trials: 20", "trials: 3"))
+    result = cli("tune", profile, "--objective", f"{TOY}:quadratic", "--study", tmp_path / "study.db")
+    assert result.code == 0, result.err
+    assert len(rows(tmp_path / "study.db")) == 3
+
+
+# Raises KeyboardInterrupt (what Ctrl-C raises) in its fourth call, as if the user pressed it mid-trial.
+CTRL_C = """\
+import math
+from pathlib import Path
+
+
+def objective(config):
+    calls = Path(__file__).with_name("calls")
+    calls.write_text(calls.read_text() + "x" if calls.exists() else "x")
+    if len(calls.read_text()) == 4:
+        raise KeyboardInterrupt
+    return (math.log10(config["learning_rate"]) + 2.5) ** 2
+"""
+
+
+def test_ctrl_c_says_what_was_saved_and_resume_continues(cli, tmp_path: Path) -> None:
+    objective = tmp_path / "ctrl_c.py"
+    objective.write_text(CTRL_C)
+    db = tmp_path / "study.db"
+    args = ["tune", PROFILE, "--objective", f"{objective}:objective", "--trials", "6", "--study", db]
+    result = cli(*args)
+    assert result.code == 130
+    assert "Traceback" not in result.err
+    assert result.err.splitlines()[-1] == (f"interrupted: 3 finished trials are saved in {db}; "
+                                           "run the same command with --resume to continue")
+    assert [r[2:] for r in rows(db)] == [("complete", r[3], None) for r in rows(db)[:3]] + [
+        ("interrupted", None, "interrupted (Ctrl-C)")]
+    resumed = cli(*args, "--resume")
+    assert resumed.code == 0, resumed.err
+    assert [r[2] for r in rows(db)] == ["complete"] * 3 + ["interrupted"] + ["complete"] * 3
+
+
+def test_sigint_stops_every_worker_and_each_marks_its_trial(tmp_path: Path) -> None:
+    """A real SIGINT to `advisor tune --workers 2`: the helper is interrupted too, no trial is left
+    'running', no traceback, one line says what was saved, exit 130."""
+    db = tmp_path / "study.db"
+    objective = tmp_path / "gated.py"
+    objective.write_text(GATED)
+    cmd = [sys.executable, "-m", "advisor", "tune", str(PROFILE), "--objective", f"{objective}:objective",
+           "--trials", "20", "--study", str(db), "--workers", "2"]
+    log = tmp_path / "tune.log"
+    with log.open("wb") as err:
+        proc = subprocess.Popen(cmd, env={**os.environ, "GATE_AFTER": "2"}, stdout=subprocess.DEVNULL,
+                                stderr=err)
+    try:
+        deadline = time.monotonic() + 90
+        # Each worker process finishes two trials, then sits in its third: two trials running.
+        while count(db, "running") < 2:
+            assert proc.poll() is None, f"tune exited early: {log.read_text()}"
+            assert time.monotonic() < deadline, f"both workers never got stuck: {rows(db)}"
+            time.sleep(0.05)
+        finished = count(db, "complete")
+        proc.send_signal(signal.SIGINT)  # the parent only: it stops its helper itself
+        assert proc.wait(timeout=60) == 130
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    stderr = log.read_text()
+    assert "Traceback" not in stderr, stderr
+    assert stderr.splitlines()[-1] == (f"interrupted: {finished} finished trials are saved in {db}; "
+                                       "run the same command with --resume to continue")
+    assert sorted(r[2] for r in rows(db) if r[2] != "complete") == ["interrupted", "interrupted"]
+    assert "tune: trial 1/20 done" in stderr  # plain progress lines in a log file
+
+
+@pytest.mark.parametrize(("mask", "expected"), [(0o022, 0o644), (0o077, 0o600)])
+def test_tune_files_honour_the_umask(cli, tmp_path: Path, mask: int, expected: int) -> None:
+    previous = os.umask(mask)
+    try:
+        result = cli(*tune_args(tmp_path / "study.db", trials=3))
+    finally:
+        os.umask(previous)
+    assert result.code == 0, result.err
+    for name in ("study.db", "best_config.yaml", "convergence.png"):
+        assert stat.S_IMODE((tmp_path / name).stat().st_mode) == expected, name
+
+
+def test_the_convergence_plot_is_drawn_over_trial_ids() -> None:
+    from advisor.tuning.study import Trial
+    from advisor.tuning.tuner import convergence_points
+
+    def trial(id_: int, status: str, value: float | None) -> Trial:
+        return Trial(id_, "w0", status, {}, value, None if status == "complete" else "x", 1.0)
+
+    trials = [trial(1, "failed", None), trial(2, "complete", 3.0), trial(3, "interrupted", None),
+              trial(4, "complete", 5.0), trial(5, "complete", 1.0), trial(6, "running", None)]
+    raw, best = convergence_points(trials, maximize=False)
+    assert raw == [(2, 3.0), (4, 5.0), (5, 1.0)]
+    assert best == [(2, 3.0), (4, 3.0), (5, 1.0)]  # ids, with the gap the interrupted trial left
+    assert convergence_points(trials, maximize=True)[1] == [(2, 3.0), (4, 5.0), (5, 5.0)]

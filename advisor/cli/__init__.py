@@ -79,6 +79,12 @@ class LazyGroup(TyperGroup):
             self._loaded[cmd_name] = load_command(cmd_name)
         return self._loaded[cmd_name]
 
+    def invoke(self, ctx: Any) -> Any:
+        try:
+            return super().invoke(ctx)
+        except KeyboardInterrupt as exc:  # typer would turn it into a bare exit code 130
+            raise _CtrlC(exc) from exc
+
     def format_help(self, ctx: Any, formatter: Any) -> None:
         self._listing = True
         try:
@@ -140,6 +146,30 @@ def as_flags(message: str) -> str:
     return _PARAM.sub(lambda m: FLAGS.get(m.group(1), m.group(0)), message)
 
 
+class Interrupted(KeyboardInterrupt):
+    """Ctrl-C, with what the command had saved by then: `main` prints `interrupted: <saved>`."""
+
+    def __init__(self, saved: str) -> None:
+        super().__init__(saved)
+        self.saved = saved
+
+
+class _CtrlC(Exception):
+    """A KeyboardInterrupt carried out of typer to `main` (an Exception, so typer lets it through)."""
+
+    def __init__(self, interrupt: KeyboardInterrupt) -> None:
+        super().__init__(str(interrupt))
+        self.interrupt = interrupt
+
+
+def _interrupted(terminal: Any, exc: BaseException | None, debug: bool) -> int:
+    """Exit 130 (128 + SIGINT) with one line on what was saved where, if the command said."""
+    if debug and exc is not None:
+        traceback.print_exception(exc)
+    terminal.interrupted(exc.saved if isinstance(exc, Interrupted) else None)
+    return 130
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point. User errors: one line (or one per problem) on stderr and exit code 2."""
     from advisor.cli.terminal import Terminal
@@ -158,9 +188,10 @@ def main(argv: list[str] | None = None) -> int:
         return code
     except typer.Exit as exc:
         return exc.exit_code
-    except (typer.Abort, KeyboardInterrupt):
-        terminal.error("interrupted")
-        return 130
+    except _CtrlC as exc:
+        return _interrupted(terminal, exc.interrupt, debug)
+    except (typer.Abort, KeyboardInterrupt) as exc:
+        return _interrupted(terminal, exc, debug)
     except typer.TyperException as exc:  # usage errors: missing argument, bad option value
         show = getattr(exc, "show", None)
         if show is None:

@@ -30,6 +30,37 @@ def _value(value: Any) -> str:
     return str(value)
 
 
+class _PlainProgress:
+    """Progress as log lines: `tune: trial 3/20 done, ...`, `lr range test: 40%, ...`."""
+
+    def __init__(self, console: Console, title: str, total: int | None, unit: str, every: int | None) -> None:
+        self.console, self.title, self.total, self.unit = console, title, total, unit
+        self.every = every or max(1, (total or 0) // 10)
+        self.shown: int | None = None  # the last `done` written
+        self.status: str | None = None  # the last status written while `done` was unknown
+
+    def advance(self, done: int | None, status: str) -> None:
+        if done is None:
+            if status and status != self.status:
+                self.status = status
+                self._line(f"{self.title}: {status}")
+            return
+        last = self.shown
+        if last is not None and done >= last:  # done < last: the next of several probes starts at 0
+            finished = self.total is not None and done >= self.total
+            if done == last or (done - last < self.every and not finished):
+                return
+        self.shown, self.status = done, None
+        if self.unit == "%":
+            head = f"{self.title}: {done}%"
+        else:
+            head = f"{self.title}: {self.unit} {done}" + (f"/{self.total}" if self.total else "") + " done"
+        self._line(head + (f", {status}" if status else ""))
+
+    def _line(self, text: str) -> None:
+        self.console.print(Text(text), soft_wrap=True, highlight=False)
+
+
 class Terminal:
     def __init__(self, stdout: Any = None, stderr: Any = None) -> None:
         self.out = Console(file=stdout or sys.stdout, highlight=False, soft_wrap=False)
@@ -42,6 +73,10 @@ class Terminal:
         for line in rest:
             self.err.print(Text(line))
 
+    def interrupted(self, saved: str | None) -> None:
+        """The one line Ctrl-C ends with: what was saved where (when the command said)."""
+        self.err.print(Text("interrupted", style="bold yellow") + Text(f": {saved}" if saved else ""))
+
     def raw(self, text: str) -> None:
         """Machine-readable output, written as-is (no wrapping, no markup)."""
         self.out.file.write(text)
@@ -51,8 +86,15 @@ class Terminal:
         self.err.print(Text(message, style="dim"))
 
     @contextmanager
-    def progress(self, title: str, total: int | None) -> Iterator[Callable[[int | None, str], None]]:
-        """A progress bar on stderr (stdout stays clean for --format json)."""
+    def progress(self, title: str, total: int | None, unit: str = "%",
+                 every: int | None = None) -> Iterator[Callable[[int | None, str], None]]:
+        """A progress bar on stderr (stdout stays clean for --format json). Where stderr is not a
+        terminal (a log file, CI, a pipe) one plain line per meaningful change instead: `done` moved
+        by `every` (default a tenth of `total`) or reached `total`, or a new status while `done` is
+        unknown (a new stage). `unit` "%" shows `done` as a percentage, else as "unit done/total"."""
+        if not self.err.is_terminal:
+            yield _PlainProgress(self.err, title, total, unit, every).advance
+            return
         from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
         columns = [TextColumn("[bold]{task.description}"), BarColumn(),

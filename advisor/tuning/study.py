@@ -123,6 +123,11 @@ class Study:
         self._write("UPDATE trials SET status = ?, value = ?, error = ?, duration = ? WHERE id = ?",
                     (status, stored, error, duration, trial_id))
 
+    def interrupt(self, trial_id: int, reason: str) -> None:
+        """A trial stopped by an interrupt: its slot is free again (a resumed study re-runs it)."""
+        self._write("UPDATE trials SET status = 'interrupted', error = ? WHERE id = ? AND status = 'running'",
+                    (reason, trial_id))
+
     def interrupt_running(self) -> int:
         """On resume: trials left 'running' by a dead process are marked interrupted (re-run)."""
         return self._write("UPDATE trials SET status = 'interrupted', error = 'worker died mid-trial' "

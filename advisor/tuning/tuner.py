@@ -7,14 +7,17 @@ a bad value; workers share the database and each refits from its history before 
 
 from __future__ import annotations
 
+import contextlib
+import io
 import math
 import multiprocessing
+import os
 import signal
 import threading
 import time
 import traceback
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -26,6 +29,9 @@ from advisor.tuning.study import Study, StudyError, Trial
 from advisor.user_code import import_callable
 
 OnTrial = Callable[[Trial, list[Trial]], None]
+
+
+INTERRUPTED = "interrupted (Ctrl-C)"
 
 
 class TrialTimeout(Exception):
@@ -114,6 +120,19 @@ def _call(objective: Callable[[dict[str, Any]], Any], config: dict[str, Any],
     return float(result), None
 
 
+@contextlib.contextmanager
+def _no_second_interrupt() -> Iterator[None]:
+    """A second Ctrl-C (or the parent's SIGINT to its helpers) must not cut the study write short."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
 def run_worker(rec: Recommendation, settings: TuneSettings, worker: str,
                on_trial: OnTrial | None = None) -> None:
     objective = import_callable(settings.objective)
@@ -129,8 +148,13 @@ def run_worker(rec: Recommendation, settings: TuneSettings, worker: str,
             if trial_id is None:
                 return
             started = time.perf_counter()
-            value, error = _call(objective, config, settings.trial_timeout)
-            study.finish(trial_id, value, error, time.perf_counter() - started)
+            try:
+                value, error = _call(objective, config, settings.trial_timeout)
+                study.finish(trial_id, value, error, time.perf_counter() - started)
+            except KeyboardInterrupt:  # Ctrl-C: the trial is marked, finished ones stay saved
+                with _no_second_interrupt():
+                    study.interrupt(trial_id, INTERRUPTED)
+                raise
             if on_trial is not None:
                 trials = study.trials()
                 on_trial(next(t for t in trials if t.id == trial_id), trials)
@@ -139,7 +163,20 @@ def run_worker(rec: Recommendation, settings: TuneSettings, worker: str,
 
 
 def _worker_main(rec_json: str, settings: TuneSettings, worker: str) -> None:
-    run_worker(Recommendation.model_validate_json(rec_json), settings, worker)
+    with contextlib.suppress(KeyboardInterrupt):  # the parent reports it; no traceback per helper
+        run_worker(Recommendation.model_validate_json(rec_json), settings, worker)
+
+
+def _stop(helpers: list[Any]) -> None:
+    """Interrupt helper workers (each marks its running trial), then wait for them to exit."""
+    for proc in helpers:
+        if proc.is_alive() and proc.pid is not None:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(proc.pid, signal.SIGINT)
+    for proc in helpers:
+        proc.join(timeout=10)
+        if proc.is_alive():
+            proc.terminate()
 
 
 def tune(rec: Recommendation, settings: TuneSettings, on_trial: OnTrial | None = None) -> list[Trial]:
@@ -168,10 +205,26 @@ def tune(rec: Recommendation, settings: TuneSettings, on_trial: OnTrial | None =
         proc.start()
     try:
         run_worker(rec, settings, "w0", on_trial)
+        for proc in helpers:
+            proc.join()
+    except KeyboardInterrupt:
+        _stop(helpers)
+        raise
     finally:
         for proc in helpers:
             proc.join()
     study = Study(settings.study)
+    try:
+        return study.trials()
+    finally:
+        study.close()
+
+
+def study_trials(path: str | Path) -> list[Trial]:
+    """Every trial of the study at `path` (none if there is no file yet)."""
+    if not Path(path).is_file():
+        return []
+    study = Study(path)
     try:
         return study.trials()
     finally:
@@ -185,6 +238,24 @@ def best_trial(trials: list[Trial], maximize: bool) -> Trial | None:
     return max(done, key=lambda t: t.value) if maximize else min(done, key=lambda t: t.value)
 
 
+def convergence_points(trials: list[Trial], maximize: bool) -> tuple[list[tuple[int, float]],
+                                                                      list[tuple[int, float]]]:
+    """(trial id, value) of each successful trial, and (trial id, best so far) from the first success
+    on, over the finished trials: ids, not positions, so an interrupted trial leaves a gap."""
+    best: float | None = None
+    raw: list[tuple[int, float]] = []
+    steps: list[tuple[int, float]] = []
+    for t in trials:
+        if t.status not in ("complete", "failed"):
+            continue
+        if t.value is not None:
+            raw.append((t.id, t.value))
+            best = t.value if best is None else (max(best, t.value) if maximize else min(best, t.value))
+        if best is not None:
+            steps.append((t.id, best))
+    return raw, steps
+
+
 def convergence_plot(trials: list[Trial], maximize: bool, path: Path) -> Path | None:
     try:
         import matplotlib
@@ -193,24 +264,24 @@ def convergence_plot(trials: list[Trial], maximize: bool, path: Path) -> Path | 
         import matplotlib.pyplot as plt
     except ImportError:
         return None
-    done = [t for t in trials if t.status in ("complete", "failed")]
-    best, xs, ys, raw = None, [], [], []
-    for i, t in enumerate(done, 1):
-        if t.value is not None:
-            raw.append((i, t.value))
-            best = t.value if best is None else (max(best, t.value) if maximize else min(best, t.value))
-        if best is not None:
-            xs.append(i)
-            ys.append(best)
+    from matplotlib.ticker import MaxNLocator
+
+    from advisor.outputs.files import write_atomic
+
+    raw, steps = convergence_points(trials, maximize)
     fig, ax = plt.subplots(figsize=(7, 4))
     if raw:
         ax.plot(*zip(*raw, strict=True), ".", color="0.6", label="trial value")
-    ax.step(xs, ys, where="post", color="C0", lw=2, label="best so far")
-    ax.set_xlabel("trial")
+    if steps:
+        ax.step(*zip(*steps, strict=True), where="post", color="C0", lw=2, label="best so far")
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+    ax.set_xlabel("trial id")
     ax.set_ylabel("objective")
     ax.set_title("advisor tune: convergence")
     ax.legend()
     fig.tight_layout()
-    fig.savefig(path, dpi=120)
+    image = io.BytesIO()
+    fig.savefig(image, format="png", dpi=120)
     plt.close(fig)
+    write_atomic(path, image.getvalue())  # whole or absent; mode 0666 less the umask
     return path
