@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 from pathlib import Path
 
@@ -96,3 +97,60 @@ def test_probe_with_a_profile_shows_what_recommend_starts_from(cli, tmp_path: Pa
     explained = json.loads(cli("explain", "learning_rate", "--profile", profile,
                                "--probes", tmp_path / "lr.json", "-f", "json").out)
     assert f"learning_rate = {explained['value']:.3g}" in table.out.replace("  ", " ")
+
+
+def test_probe_progress_is_plain_lines_when_stderr_is_not_a_terminal(cli) -> None:
+    result = cli("probe", "lr", "-t", "digits-mlp", "--steps", "40", "-f", "json")
+    assert result.code == 0, result.err
+    lines = [line for line in result.err.splitlines() if line.startswith("LR range test: ")]
+    percents = [int(line.split(": ")[1].split("%")[0]) for line in lines]
+    assert 3 <= len(lines) <= 12 and percents == sorted(percents)  # about every 10%, not per step
+    assert all(b - a >= 10 for a, b in itertools.pairwise(percents))
+    assert "lr " in lines[-1] and "\x1b[" not in result.err
+    stages = cli("probe", "sanity", "-t", "digits-mlp", "-f", "json")
+    assert stages.code == 0, stages.err
+    assert "Sanity checks: overfit_batch\n" in stages.err  # one line per stage
+
+
+# A file target whose model raises KeyboardInterrupt (what Ctrl-C raises) mid-probe.
+CTRL_C_TARGET = """\
+import torch
+from torch import nn
+from torch.utils.data import TensorDataset
+
+
+class Stops(nn.Linear):
+    calls = 0
+
+    def forward(self, x):
+        Stops.calls += 1
+        if Stops.calls > 15:
+            raise KeyboardInterrupt
+        return super().forward(x)
+
+
+def probe_target():
+    torch.manual_seed(0)
+    return Stops(3, 2), TensorDataset(torch.randn(256, 3), torch.randn(256, 2)), nn.MSELoss()
+"""
+
+
+def test_ctrl_c_in_a_probe_says_nothing_was_saved(cli, tmp_path: Path) -> None:
+    (tmp_path / "stops1.py").write_text(CTRL_C_TARGET)
+    plot = tmp_path / "lr.png"
+    result = cli("probe", "lr", "-t", f"{tmp_path / 'stops1.py'}:probe_target", "-f", "json", "--plot", plot)
+    assert result.code == 130 and result.out == "" and "Traceback" not in result.err
+    assert result.err.splitlines()[-1] == ("interrupted: the lr range test did not finish; nothing was saved "
+                                           "(its result is printed, and --plot written, only at the end)")
+    assert "LR range test: " in result.err and not plot.exists()
+
+
+def test_ctrl_c_in_recommend_probes_writes_nothing(cli, tmp_path: Path) -> None:
+    (tmp_path / "stops2.py").write_text(CTRL_C_TARGET)
+    out = tmp_path / "out"
+    result = cli("recommend", ROOT / "examples" / "tabular-mlp-adam.yaml", "-t",
+                 f"{tmp_path / 'stops2.py'}:probe_target", "--probe", "lr", "--out", out)
+    assert result.code == 130 and "Traceback" not in result.err
+    last = result.err.splitlines()[-1]
+    assert last == f"interrupted: the probes did not finish; nothing was written to {out}"
+    assert not out.exists()

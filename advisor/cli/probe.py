@@ -12,6 +12,7 @@ from typing import Any
 import typer
 from pydantic import BaseModel, ValidationError
 
+from advisor.cli import Interrupted
 from advisor.cli.options import FORMAT, RULES_DIR, Format, knowledge_base
 from advisor.cli.terminal import Terminal
 from advisor.core.diagnosis import diagnose
@@ -133,12 +134,20 @@ def _run(kind: EvidenceKind, args: dict[str, Any]) -> None:
     from advisor_probes.runners import run_probe  # torch, only once a probe runs
 
     terminal = Terminal()
-    with terminal.progress(kind.title, total=100) as advance:
-        result = run_probe(kind.name, target, options, device=device,
-                           progress=lambda done, status: advance(None if done is None else round(100 * done),
-                                                                 status))
+    try:
+        with terminal.progress(kind.title, total=100) as advance:
+            result = run_probe(kind.name, target, options, device=device,
+                               progress=lambda done, status: advance(
+                                   None if done is None else round(100 * done), status))
+    except KeyboardInterrupt:
+        raise Interrupted(f"the {kind.title.lower()} did not finish; nothing was saved "
+                          "(its result is printed, and --plot written, only at the end)") from None
     if plot is not None and kind.plot:
-        terminal.note(f"wrote {import_callable(kind.plot, what='plot')(result, plot)}")
+        try:
+            terminal.note(f"wrote {import_callable(kind.plot, what='plot')(result, plot)}")
+        except KeyboardInterrupt:
+            raise Interrupted(f"while writing {plot}, which may be incomplete; the result was not "
+                              "printed") from None
     if fmt is Format.yaml:
         terminal.raw(dump_yaml(result.model_dump(mode="json")))
     elif fmt is Format.json:

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import typer
 
+from advisor.cli import Interrupted
 from advisor.cli.options import FORMAT, RULES_DIR, Format, knowledge_base
 from advisor.cli.terminal import Terminal
 from advisor.core.recommendation import recommend
@@ -52,7 +53,11 @@ def command(
             raise UnknownExportError(unknown, list(FORMATS))
     prof = load_profile(profile)
     kb = knowledge_base(rules_dir)
-    measured = _run_probes(terminal, probe, target, prof.optimizer, seed, memory, gpu)
+    try:
+        measured = _run_probes(terminal, probe, target, prof.optimizer, seed, memory, gpu)
+    except KeyboardInterrupt:
+        where = f"nothing was written to {out}" if out is not None else "nothing was saved"
+        raise Interrupted(f"the probes did not finish; {where}") from None
     if probe_files:
         measured = load_probe_results(probe_files, measured)
     rec = recommend(prof, measured, kb=kb)
@@ -63,7 +68,11 @@ def command(
     else:
         terminal.recommendation(rec, prof.name or profile.stem)
     if out is not None:
-        written = write_outputs(rec, out, exports, trials=prof.budget.trials)
+        try:
+            written = write_outputs(rec, out, exports, trials=prof.budget.trials)
+        except KeyboardInterrupt:  # each file is replaced whole: none is half-written
+            raise Interrupted(f"while writing to {out}: each file there is whole, either its old or "
+                              "its new version") from None
         terminal.note("wrote " + ", ".join(str(p) for p in written))
 
 
