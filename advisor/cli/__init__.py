@@ -105,10 +105,11 @@ app = typer.Typer(
 
 def _show_version(value: bool) -> None:
     if value:  # eager: runs before any command module is imported
-        from advisor import __version__
         from advisor.cli.terminal import Terminal
 
-        Terminal().raw(f"advisor {__version__}\n")
+        # The root package, loaded before any of its submodules; not imported by name, which would
+        # make an import cycle (`advisor/__main__.py` imports this package).
+        Terminal().raw(f"advisor {sys.modules['advisor'].__version__}\n")
         raise typer.Exit(0)
 
 
