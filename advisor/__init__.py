@@ -54,3 +54,12 @@ __all__ = [
     "recommend",
 ]
 __version__ = "0.1.0"
+
+
+def __getattr__(name: str) -> object:
+    # `advisor.profile_from(model, data, loss_fn)` imports torch on first use only
+    if name == "profile_from":
+        from advisor.integrations.profile_inference import profile_from
+
+        return profile_from
+    raise AttributeError(f"module 'advisor' has no attribute {name!r}")

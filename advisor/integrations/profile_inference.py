@@ -57,9 +57,11 @@ def _merge(base: Mapping[str, Any], top: Mapping[str, Any]) -> dict[str, Any]:
     return out
 
 
-def profile_from(model: nn.Module, data: Any, loss_fn: Any = None, **known: Any) -> Profile:
-    """The profile of a project, inferred from its model, training data and loss; `known` gives what
-    cannot be inferred (e.g. `model={"pretrained": True}`, `budget={"epochs": 10}`)."""
+def profile_from(
+    model: nn.Module, data: Any, loss_fn: Any = None, known: Mapping[str, Any] | None = None
+) -> Profile:
+    """The profile of a project, inferred from its model, training data and loss; `known` (nested like
+    a profile) gives what cannot be inferred, e.g. `{"model": {"pretrained": True}, "budget": {"epochs": 10}}`."""
     return infer_profile(model, data, loss_fn).profile(known)
 
 
