@@ -76,3 +76,30 @@ def test_rules_list_unknown_topic_lists_the_valid_ones(cli) -> None:
     listed = result.err.split("valid topics: ")[1].replace("\n", " ").split(", ")
     assert {"learning_rate", "gan", "batch_size"} <= {t.strip() for t in listed}
     assert cli("rules", "list", "--topic", "gan").code == 0
+
+
+def _progress_lines(updates: list[tuple[int | None, str]], total: int | None, **kwargs: object) -> list[str]:
+    import io
+
+    from advisor.cli.terminal import Terminal
+
+    err = io.StringIO()  # not a terminal: plain lines
+    with Terminal(stderr=err).progress("probe", total, **kwargs) as advance:
+        for done, status in updates:
+            advance(done, status)
+    return err.getvalue().splitlines()
+
+
+def test_plain_progress_writes_meaningful_changes_only() -> None:
+    steps = [(p, f"loss {p}") for p in range(0, 101, 3)]
+    lines = _progress_lines(steps, 100)
+    assert lines[0] == "probe: 0%, loss 0" and lines[-1] == "probe: 96%, loss 96"
+    assert len(lines) == 9  # every 10 points or more: 0, 12, 24, ..., 96; not 34 lines
+    staged = _progress_lines([(None, "warm-up"), (None, "warm-up"), (None, "trace"), (40, "x"),
+                              (None, "confirm")], 100)
+    assert staged == ["probe: warm-up", "probe: trace", "probe: 40%, x", "probe: confirm"]
+    # several probes in a row: the next one starts from 0 again and is shown
+    assert _progress_lines([(0, "a"), (100, "a"), (0, "b")], 100) == [
+        "probe: 0%, a", "probe: 100%, a", "probe: 0%, b"]
+    trials = _progress_lines([(i, f"#{i}") for i in (1, 2, 2, 3)], 3, unit="trial", every=1)
+    assert trials == ["probe: trial 1/3 done, #1", "probe: trial 2/3 done, #2", "probe: trial 3/3 done, #3"]

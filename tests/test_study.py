@@ -143,6 +143,20 @@ def test_a_non_finite_value_is_stored_as_missing(study: Study, value: float) -> 
     assert stored.value is None and stored.status == "complete"
 
 
+def test_an_interrupted_trial_frees_its_slot_and_only_a_running_one_is_marked(study: Study) -> None:
+    done = study.claim("w0", {"x": 1}, total=2)
+    study.finish(done, 0.5, None, 1.0)
+    stopped = study.claim("w1", {"x": 2}, total=2)
+    assert study.claim("w0", {"x": 3}, total=2) is None
+    study.interrupt(stopped, "interrupted (Ctrl-C)")
+    study.interrupt(done, "interrupted (Ctrl-C)")  # a finished trial stays as it is
+    trials = {t.id: t for t in study.trials()}
+    assert (trials[done].status, trials[done].error) == ("complete", None)
+    assert (trials[stopped].status, trials[stopped].error) == ("interrupted", "interrupted (Ctrl-C)")
+    assert study.interrupt_running() == 0
+    assert study.claim("w0", {"x": 3}, total=2) == 3
+
+
 def test_resume_interrupts_running_trials_and_frees_their_slots(study: Study) -> None:
     done = study.claim("w0", {"x": 1}, total=3)
     study.finish(done, 0.5, None, 1.0)
