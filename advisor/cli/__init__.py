@@ -26,6 +26,8 @@ def _probe_help() -> str:  # the probe kinds come from the evidence registry
 # name -> (module, attribute: a command function or a Typer group, the help `advisor --help` shows).
 # tests/test_cli.py checks each help against the loaded command's own.
 COMMANDS: dict[str, tuple[str, str, str | Callable[[], str]]] = {
+    "init": ("advisor.cli.init", "command",
+             "Write a profile: inferred from a model with --target, else a commented template."),
     "recommend": ("advisor.cli.recommend", "command",
                   "Recommend a starting config and a search space for PROFILE."),
     "explain": ("advisor.cli.explain", "command", "Explain how PARAMETER was decided for a profile."),

@@ -61,7 +61,8 @@ def profile_from(
     model: nn.Module, data: Any, loss_fn: Any = None, known: Mapping[str, Any] | None = None
 ) -> Profile:
     """The profile of a project, inferred from its model, training data and loss; `known` (nested like
-    a profile) gives what cannot be inferred, e.g. `{"model": {"pretrained": True}, "budget": {"epochs": 10}}`."""
+    a profile) gives what cannot be inferred, e.g.
+    `{"model": {"pretrained": True}, "budget": {"epochs": 10}}`."""
     return infer_profile(model, data, loss_fn).profile(known)
 
 
