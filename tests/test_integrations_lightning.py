@@ -13,7 +13,7 @@ from torch import nn  # noqa: E402
 from torch.utils.data import DataLoader, TensorDataset  # noqa: E402
 
 from advisor.evidence.history import load_history  # noqa: E402
-from advisor.integrations.lightning_callback import AdvisorCallback  # noqa: E402
+from advisor.integrations.lightning_callback import AdvisorCallback, advisor_optimizers  # noqa: E402
 from advisor.integrations.torch_training import lr_lambda  # noqa: E402
 from advisor.profile.model import parse_profile  # noqa: E402
 
@@ -87,9 +87,16 @@ def test_the_callback_trains_with_the_recommended_optimizer_and_schedule(tmp_pat
     assert 0.0 in decays  # biases train without weight decay
 
 
+class UsesTheHelper(Classifier):
+    def configure_optimizers(self):
+        return advisor_optimizers(self)
+
+
 def test_history_and_diagnosis_are_written_at_fit_end(tmp_path) -> None:
     callback = AdvisorCallback(parse_profile(PROFILE), out_dir=tmp_path / "advisor")
-    _trainer(tmp_path, callback).fit(Classifier(), _data(), _data(64))
+    trainer = _trainer(tmp_path, callback)
+    trainer.fit(UsesTheHelper(), _data(), _data(64))
+    assert isinstance(trainer.optimizers[0], torch.optim.AdamW)
     history = load_history(callback.history_path)
     assert len(history) == 3 and {"train_loss", "val_loss", "lr"} <= set(history.columns)
     saved = json.loads((tmp_path / "advisor" / "diagnosis.json").read_text())

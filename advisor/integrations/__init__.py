@@ -18,6 +18,7 @@ _HOMES = {
     "TrainingPlan": "advisor.integrations.torch_training",
     "lr_lambda": "advisor.integrations.torch_training",
     "AdvisorCallback": "advisor.integrations.lightning_callback",
+    "advisor_optimizers": "advisor.integrations.lightning_callback",
     "training_arguments": "advisor.integrations.hf_trainer",
 }
 __all__ = sorted(_HOMES)

@@ -1,5 +1,10 @@
 """A Lightning callback that trains with the advisor's config and diagnoses the run.
 
+    class Module(L.LightningModule):
+        ...
+        def configure_optimizers(self):
+            return advisor_optimizers(self)
+
     trainer = lightning.Trainer(max_epochs=10, callbacks=[AdvisorCallback("profile.yaml")])
     trainer.fit(module, train_loader, val_loader)
     callback.diagnosis.top           # e.g. "overfitting"; history.csv and diagnosis.json in out_dir
@@ -201,6 +206,21 @@ class AdvisorCallback(L.Callback):
     def history(self) -> History:
         """The epochs seen so far as a History (what `advisor diagnose` reads)."""
         return parse_history_json([dict(row) for row in self.rows], source="lightning fit")
+
+
+def advisor_optimizers(pl_module: L.LightningModule) -> Any:
+    """What a module's `configure_optimizers` returns to train with its AdvisorCallback's plan:
+
+        def configure_optimizers(self):
+            return advisor_optimizers(self)
+
+    (Lightning refuses a module without a `configure_optimizers` before any callback runs; a module
+    that has its own keeps it only until the callback replaces it at setup.)"""
+    trainer = pl_module.trainer
+    callback = next((c for c in trainer.callbacks if isinstance(c, AdvisorCallback)), None)
+    if callback is None:
+        raise IntegrationError("advisor_optimizers needs an AdvisorCallback among the Trainer's callbacks")
+    return callback._configure(trainer, pl_module, callback.config)
 
 
 def _train_loader(trainer: L.Trainer, pl_module: L.LightningModule) -> Any:
