@@ -107,20 +107,30 @@ _WEIGHTS: dict[Callable[..., Any], str] = {
 _ADDS = {torch.add, torch.Tensor.add, torch.Tensor.add_, torch.Tensor.__add__, torch.Tensor.__iadd__}
 
 
+_SOFTMAX = {F.softmax, torch.softmax, torch.Tensor.softmax}
+_ATTENTION = {F.scaled_dot_product_attention, F.multi_head_attention_forward}
+_MULS = {torch.mul, torch.Tensor.mul, torch.Tensor.__mul__, torch.Tensor.mul_, torch.Tensor.__imul__}
+
+
 class _Recorder(TorchFunctionMode):
     """The sequence of layer-level ops one forward pass calls: ("act", name), ("norm", name),
-    ("dropout", p), ("linear"|"conv", None), ("residual", None)."""
+    ("dropout", name), ("linear"|"conv", None), ("residual", None), ("attention", None) and
+    ("gate", activation) for an activation's output multiplied by a same-shape tensor (GLU MLPs)."""
 
     def __init__(self) -> None:
         super().__init__()
         self.ops: list[tuple[str, Any]] = []
+        self._activated: dict[int, str] = {}  # id of an activation's output -> its name
 
     def __torch_function__(self, func: Any, types: Any, args: Any = (), kwargs: Any = None) -> Any:
         kwargs = kwargs or {}
+        act = None
         if func in _ACTIVATIONS:
-            self.ops.append(("act", _ACTIVATIONS[func]))
+            act = _ACTIVATIONS[func]
         elif func is F.hardtanh and _hardtanh_bounds(args, kwargs) == (0.0, 6.0):
-            self.ops.append(("act", "relu6"))
+            act = "relu6"
+        if act is not None:
+            self.ops.append(("act", act))
         elif func in _NORMS:
             self.ops.append(("norm", _NORMS[func]))
         elif func in _DROPOUTS:
@@ -131,7 +141,26 @@ class _Recorder(TorchFunctionMode):
             self.ops.append((_WEIGHTS[func], None))
         elif func in _ADDS and _same_shape_maps(args):
             self.ops.append(("residual", None))
-        return func(*args, **kwargs)
+        elif func in _ATTENTION or (func in _SOFTMAX and _square_scores(args)):
+            self.ops.append(("attention", None))
+        elif func in _MULS and len(args) >= 2 and _same_shape(args[0], args[1]):
+            gated = self._activated.get(id(args[0])) or self._activated.get(id(args[1]))
+            if gated:
+                self.ops.append(("gate", gated))
+        result = func(*args, **kwargs)
+        if act is not None and isinstance(result, torch.Tensor):
+            self._activated[id(result)] = act
+        return result
+
+
+def _same_shape(a: Any, b: Any) -> bool:
+    return isinstance(a, torch.Tensor) and isinstance(b, torch.Tensor) and a.dim() >= 2 and a.shape == b.shape
+
+
+def _square_scores(args: Sequence[Any]) -> bool:
+    """A softmax over a (..., queries, keys) score matrix of one sequence against itself."""
+    x = args[0] if args else None
+    return isinstance(x, torch.Tensor) and x.dim() >= 3 and x.shape[-1] == x.shape[-2] and x.shape[-1] > 1
 
 
 def _hardtanh_bounds(args: Sequence[Any], kwargs: Mapping[str, Any]) -> tuple[float, float]:
@@ -202,9 +231,12 @@ def _labels(dataset: Any, count: int | None) -> torch.Tensor | None:
         return None
 
 
+_LABEL_KEYS = ("labels", "label", "targets", "target", "y")
+
+
 def _label_of(item: Any) -> torch.Tensor | None:
     if isinstance(item, Mapping):
-        for key in ("labels", "label", "targets", "target", "y"):
+        for key in _LABEL_KEYS:
             if key in item:
                 return torch.as_tensor(item[key])
         return None
@@ -221,21 +253,54 @@ def _inputs_of(batch: Any) -> tuple[Any, str | None]:
                 return batch[key], key
     pair = split_batch(batch)
     if pair is not None:
-        return pair[0], None
+        return _inputs_of(pair[0])[0], None
+    if isinstance(batch, Mapping):  # a dict of its own: the first non-label tensor
+        return next(
+            (v for k, v in batch.items() if k not in _LABEL_KEYS and isinstance(v, torch.Tensor)), batch
+        ), None
     if isinstance(batch, tuple | list) and batch:
-        return batch[0], None
+        return _inputs_of(batch[0])[0], None
     return batch, None
 
 
-def _forward(model: nn.Module, batch: Any) -> Any:
-    if (isinstance(batch, Mapping) and "labels" in batch) or _inputs_of(batch)[1]:
-        return model(**{k: v for k, v in batch.items() if k not in ("labels", "label")})
-    pair = split_batch(batch)
-    if pair is not None:
-        return model(pair[0])
-    if isinstance(batch, tuple | list) and len(batch) > 2:
-        return model(*batch[:-1])
-    return model(batch)
+def _calls(batch: Any) -> list[tuple[str, Callable[[nn.Module], Any]]]:
+    """Ways to call a model on a batch, most specific first: Hugging Face keyword batches (labels
+    kept: encoder-decoders build their decoder inputs from them), (inputs, targets), several inputs
+    then a target, all items as inputs, one input."""
+    calls: list[tuple[str, Callable[[nn.Module], Any]]] = []
+    if isinstance(batch, Mapping):
+        calls.append(("model(**batch)", lambda m: m(**batch)))
+        rest = {k: v for k, v in batch.items() if k not in _LABEL_KEYS}
+        calls.append(("model(**inputs)", lambda m: m(**rest)))
+        if len(rest) == 1:
+            calls.append(("model(input)", lambda m: m(next(iter(rest.values())))))
+        return calls
+    if isinstance(batch, tuple | list) and batch:
+        first = batch[0]
+        calls.append(("model(inputs)", lambda m: m(first)))
+        if len(batch) > 2:
+            calls.append(("model(*inputs)", lambda m: m(*batch[:-1])))
+        if isinstance(first, tuple | list):
+            calls.append(("model(*batch[0])", lambda m: m(*first)))
+        calls.append(("model(*batch)", lambda m: m(*batch)))
+        return calls
+    return [("model(batch)", lambda m: m(batch))]
+
+
+def _forward(model: nn.Module, batch: Any) -> tuple[Any, _Recorder]:
+    """The output of the first way of calling the model that works, and what that call ran."""
+    failures = []
+    for name, call in _calls(batch):
+        recorder = _Recorder()
+        try:
+            with recorder:
+                return call(model), recorder
+        except Exception as exc:  # the next convention may be the model's
+            failures.append(f"{name}: {type(exc).__name__}: {exc}")
+    raise ProbeError(
+        f"one forward pass on {FORWARD_SAMPLES} training samples failed every way of calling "
+        "the model: " + "; ".join(failures)
+    )
 
 
 def _logits(output: Any) -> torch.Tensor | None:
@@ -366,23 +431,16 @@ def infer_profile(model: nn.Module, data: Any, loss_fn: Any = None) -> Inference
     if not isinstance(model, nn.Module):
         raise ProbeError(f"the model must be a torch.nn.Module, got {type(model).__name__}")
     samples = _read_samples(data)
-    recorder = _Recorder()
     with preserved_state(model), torch.no_grad():
         model.eval()
-        try:
-            with recorder:
-                output = _forward(model, samples.batch)
-        except Exception as exc:
-            raise ProbeError(
-                f"one forward pass on {FORWARD_SAMPLES} training samples failed: {type(exc).__name__}: {exc}"
-            ) from exc
+        output, recorder = _forward(model, samples.batch)
     out = _Builder()
     config = getattr(model, "config", None)
     hf = config if config is not None and hasattr(config, "model_type") else None
     inputs, hf_key = _inputs_of(samples.batch)
     _modality(out, inputs, hf_key, hf)
     _task_and_loss(out, model, loss_fn, samples, _logits(output), hf)
-    _data(out, samples, inputs)
+    _data(out, model, samples, inputs)
     _family(out, model, recorder.ops, hf)
     _layers(out, model, recorder.ops, hf)
     _finetuning(out, model)
@@ -412,6 +470,8 @@ def _modality(out: _Builder, inputs: Any, hf_key: str | None, hf: Any) -> None:
         modality, why = "text", f"integer inputs of shape {shape}: token ids"
     elif rank >= 4:
         modality, why = "image", f"inputs of shape {shape}: (batch, channels, height, width)"
+    elif rank == 3 and shape[1] <= 2 and shape[2] >= 1000:
+        modality, why = "audio", f"inputs of shape {shape}: (batch, channels, samples), a waveform"
     elif rank == 3:
         modality, why = "sequence", f"inputs of shape {shape}: (batch, time, features)"
     else:
@@ -453,7 +513,7 @@ def _task_and_loss(
         loss, task, name = kind
         out.set("loss.name", loss, f"the loss is {name}")
         if loss == "cross_entropy" and logits is not None and modality == "text" and logits.dim() == 3:
-            task, why = "causal_lm", f"{name} on per-token logits of shape {tuple(logits.shape)}"
+            task, why = _per_token_task(model, logits, name)
         elif loss == "cross_entropy" and logits is not None and modality == "image" and logits.dim() == 4:
             task, why = "segmentation", f"{name} on per-pixel logits of shape {tuple(logits.shape)}"
         else:
@@ -489,7 +549,21 @@ def _task_and_loss(
         out.set("data.num_classes", 2, "0/1 labels")
 
 
-def _data(out: _Builder, samples: _Samples, inputs: Any) -> None:
+def _per_token_task(model: nn.Module, logits: torch.Tensor, loss: str) -> tuple[str, str]:
+    """Per-token logits over the vocabulary are a language model (seq2seq when the model has an
+    encoder and a decoder); over a few tags, token classification."""
+    width = int(logits.shape[-1])
+    vocab = {m.num_embeddings for m in model.modules() if isinstance(m, nn.Embedding)}
+    shape = tuple(logits.shape)
+    if width not in vocab:
+        return "classification", f"{loss} on per-token logits over {width} tags, not the vocabulary"
+    names = _module_names(model)
+    if names["Transformer"] or (names["TransformerEncoderLayer"] and names["TransformerDecoderLayer"]):
+        return "seq2seq", f"{loss} on per-token logits {shape} of an encoder-decoder"
+    return "causal_lm", f"{loss} on per-token logits {shape} over the vocabulary"
+
+
+def _data(out: _Builder, model: nn.Module, samples: _Samples, inputs: Any) -> None:
     if samples.count is not None:
         out.set("data.num_samples", samples.count, "len() of the training dataset")
     labels = samples.labels
@@ -514,6 +588,8 @@ def _data(out: _Builder, samples: _Samples, inputs: Any) -> None:
     if isinstance(inputs, torch.Tensor):
         if inputs.layout != torch.strided:
             out.set("data.sparse_features", True, "the inputs are sparse tensors")
+        elif any(isinstance(m, nn.EmbeddingBag) for m in model.modules()):
+            out.set("data.sparse_features", True, "an EmbeddingBag reads bags of sparse ids")
         elif modality == "tabular" and inputs.numel() > 0:
             zeros = float((inputs == 0).float().mean())
             if zeros >= 0.9:
@@ -547,7 +623,7 @@ def _family(out: _Builder, model: nn.Module, ops: list[tuple[str, Any]], hf: Any
                 kind, why = "encoder", f"{hf.model_type} is an encoder"
             out.set("model.kind", kind, why)
         return
-    attention = sum(
+    attention = sum(1 for op, _ in ops if op == "attention") + sum(
         n
         for name, n in names.items()
         if name in ("MultiheadAttention", "TransformerEncoderLayer", "TransformerDecoderLayer")
@@ -649,12 +725,12 @@ def _layers(out: _Builder, model: nn.Module, ops: list[tuple[str, Any]], hf: Any
         out.set("model.normalization", "none", "no normalization layer is called")
     # activation: the most frequent hidden activation; an output squashing after the last layer is not one
     acts = [op for kind, op in _hidden_activations(ops)]
-    if (
-        hf is not None
-        and str(getattr(hf, "hidden_act", "")) in ("silu", "swish")
-        and any(n.endswith("gate_proj") for n, _ in model.named_modules())
-    ):
-        out.set("model.activation", "swiglu", "SiLU-gated MLPs (gate_proj)")
+    gates = Counter(op for kind, op in ops if kind == "gate")
+    hf_act = _hf_activation(hf)
+    if gates["silu"] and gates["silu"] * 2 >= Counter(acts)["silu"]:
+        out.set("model.activation", "swiglu", f"{gates['silu']} SiLU output(s) gate a same-shape projection")
+    elif hf_act:
+        out.set("model.activation", hf_act[0], hf_act[1])
     elif acts:
         act, count = Counter(acts).most_common(1)[0]
         out.set("model.activation", act, f"{count} {act} call(s) in a forward pass")
@@ -662,6 +738,26 @@ def _layers(out: _Builder, model: nn.Module, ops: list[tuple[str, Any]], hf: Any
         out.set("model.activation", "tanh", f"the {family.upper()} cell's own tanh")
     placement, why = _dropout_placement(model, ops)
     out.set("model.dropout_placement", placement, why)
+
+
+def _hf_activation(hf: Any) -> tuple[str, str] | None:
+    """A Hugging Face config's activation name, mapped (gelu_new, gelu_pytorch_tanh: GELU's tanh form)."""
+    if hf is None:
+        return None
+    for key in ("hidden_act", "activation_function", "hidden_activation", "feed_forward_proj"):
+        name = getattr(hf, key, None)
+        if isinstance(name, str):
+            low = name.lower()
+            for part, act in (
+                ("gelu", "gelu"),
+                ("silu", "silu"),
+                ("swish", "silu"),
+                ("relu", "relu"),
+                ("tanh", "tanh"),
+            ):
+                if part in low:
+                    return act, f"config.{key} = {name!r}"
+    return None
 
 
 def _is_shortcut(model: nn.Module, module: nn.Module) -> bool:
