@@ -1,6 +1,9 @@
-"""Profile inference accuracy on the held-out cases of benchmarks/init_suite.py.
+"""Profile inference accuracy on the held-out cases of benchmarks/init_suite.py (or another suite).
 
-    .venv/bin/python benchmarks/init_accuracy.py [--json PATH] [--case SUBSTRING ...]
+    .venv/bin/python benchmarks/init_accuracy.py [--suite MODULE] [--json PATH] [--case SUBSTRING ...]
+
+`--suite` names a module in benchmarks/ with a `CASES` list of `init_suite.Case` (default `init_suite`;
+`init_suite2` is a second held-out suite, written without looking at the first one or the inference).
 
 For every case: build (model, data, loss_fn), run `infer_profile`, and compare each field whose truth
 is not None with what was inferred (num_params exactly; imbalance_ratio is not scored). A field the
@@ -14,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import importlib
 import io
 import json
 import logging
@@ -28,7 +32,7 @@ from typing import Any
 import torch
 
 sys.path.insert(0, str(Path(__file__).parent))
-from init_suite import CASES, COUNT, FIELDS, Case, count_params
+from init_suite import COUNT, FIELDS, Case, count_params
 
 # The fields the issue asks profile inference for; loss.name is scored on top of them.
 ISSUE_FIELDS = (
@@ -117,13 +121,15 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--json", type=Path, help="write the results here")
     parser.add_argument("--case", action="append", default=[], help="only cases whose name contains this")
+    parser.add_argument("--suite", default="init_suite", help="the module in benchmarks/ holding CASES")
     args = parser.parse_args(argv)
 
     os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
     logging.getLogger("lightning").setLevel(logging.ERROR)
     torch.set_num_threads(min(2, torch.get_num_threads()))
-    cases = [c for c in CASES if not args.case or any(s in c.name for s in args.case)]
+    suite: list[Case] = importlib.import_module(args.suite).CASES
+    cases = [c for c in suite if not args.case or any(s in c.name for s in args.case)]
 
     started = time.perf_counter()
     for module in ("transformers", "lightning"):  # one-time imports, not a case's build time
