@@ -194,12 +194,16 @@ def _dataset_and_collate(data: Any) -> tuple[Any, Callable[[list[Any]], Any]]:
 
 
 def _read_samples(data: Any) -> _Samples:
+    if hasattr(data, "train_dataloader") and not isinstance(data, Dataset | DataLoader):
+        if hasattr(data, "setup"):  # a LightningDataModule: its training loader
+            data.setup("fit")
+        data = data.train_dataloader()
     dataset, collate = _dataset_and_collate(data)
     if isinstance(dataset, IterableDataset) or not isinstance(dataset, Dataset | Sequence):
         batch = next(iter(data if isinstance(data, DataLoader) else DataLoader(dataset, batch_size=8)), None)
         if batch is None:
             raise ProbeError("the data yielded no samples")
-        return _Samples(None, batch, None)
+        return _Samples(None, batch, _batch_labels(batch))
     try:
         count = len(dataset)  # type: ignore[arg-type]
     except TypeError:
@@ -209,6 +213,12 @@ def _read_samples(data: Any) -> _Samples:
     n = min(count or FORWARD_SAMPLES, FORWARD_SAMPLES)
     batch = collate([dataset[i] for i in range(n)])
     return _Samples(count, batch, _labels(dataset, count))
+
+
+def _batch_labels(batch: Any) -> torch.Tensor | None:
+    """The labels of one collated batch: what an IterableDataset lets be read without iterating it."""
+    label = _label_of(batch)
+    return label if isinstance(label, torch.Tensor) and label.dim() >= 1 else None
 
 
 def _labels(dataset: Any, count: int | None) -> torch.Tensor | None:
@@ -278,8 +288,8 @@ def _calls(batch: Any) -> list[tuple[str, Callable[[nn.Module], Any]]]:
     if isinstance(batch, tuple | list) and batch:
         first = batch[0]
         calls.append(("model(inputs)", lambda m: m(first)))
-        if len(batch) > 2:
-            calls.append(("model(*inputs)", lambda m: m(*batch[:-1])))
+        for k in range(2, len(batch)):  # several inputs, then one or more targets
+            calls.append((f"model(*batch[:{k}])", lambda m, k=k: m(*batch[:k])))
         if isinstance(first, tuple | list):
             calls.append(("model(*batch[0])", lambda m: m(*first)))
         calls.append(("model(*batch)", lambda m: m(*batch)))
@@ -328,6 +338,7 @@ _HF_FAMILIES = {
     "convnext": "cnn",
     "convnextv2": "cnn",
     "regnet": "cnn",
+    "segformer": "vit",
     "mobilenet_v1": "mobilenet",
     "mobilenet_v2": "mobilenet",
     "efficientnet": "mobilenet",
@@ -479,7 +490,7 @@ def _modality(out: _Builder, inputs: Any, hf_key: str | None, hf: Any) -> None:
     out.set("data.modality", modality, why)
 
 
-def _loss_kind(loss_fn: Any) -> tuple[str, str, str] | None:
+def _loss_kind(loss_fn: Any) -> tuple[str | None, str, str] | None:
     if loss_fn is None:
         return None
     names = {type(loss_fn).__name__, getattr(loss_fn, "__name__", "")}
@@ -488,6 +499,9 @@ def _loss_kind(loss_fn: Any) -> tuple[str, str, str] | None:
             return loss, task, next(iter(names & set(aliases)))
     if any("focal" in n.lower() for n in names):
         return "focal", "classification", next(n for n in names if "focal" in n.lower())
+    for n in names:
+        if any(k in n.lower() for k in ("contrastive", "npair", "n_pair", "arcface", "cosineembedding")):
+            return ("n_pair" if "pair" in n.lower() else None), "metric_learning", n
     return None
 
 
@@ -499,19 +513,26 @@ def _task_and_loss(
     if hf is not None:
         cls = type(model).__name__
         task = next((t for suffix, t in _HF_TASKS if suffix in cls), None)
+        if task == "classification" and (
+            getattr(hf, "problem_type", None) == "regression" or getattr(hf, "num_labels", 2) == 1
+        ):
+            out.set("task", "regression", f"a {cls} with one output (num_labels = 1)")
+            out.set("loss.name", "mse", "Hugging Face regresses one label with MSE")
+            return
         if task:
             out.set("task", task, f"a Hugging Face {cls}")
             if cls.endswith("ForCTC"):
                 out.set("loss.name", "ctc", f"{cls} is trained with CTC")
-            elif task in ("classification", "causal_lm", "masked_lm", "seq2seq"):
+            elif task in ("classification", "causal_lm", "masked_lm", "seq2seq", "segmentation"):
                 out.set("loss.name", "cross_entropy", f"{cls} computes a cross-entropy loss")
-            if task == "classification" and getattr(hf, "num_labels", 0) >= 2:
+            if task in ("classification", "segmentation") and getattr(hf, "num_labels", 0) >= 2:
                 out.set("data.num_classes", int(hf.num_labels), f"config.num_labels = {hf.num_labels}")
             return
     labels = samples.labels
     if kind is not None:
         loss, task, name = kind
-        out.set("loss.name", loss, f"the loss is {name}")
+        if loss is not None:
+            out.set("loss.name", loss, f"the loss is {name}")
         if loss == "cross_entropy" and logits is not None and modality == "text" and logits.dim() == 3:
             task, why = _per_token_task(model, logits, name)
         elif loss == "cross_entropy" and logits is not None and modality == "image" and logits.dim() == 4:
@@ -520,7 +541,11 @@ def _task_and_loss(
             why = f"the loss is {name}"
         out.set("task", task, why)
     elif labels is not None:
-        if not labels.is_floating_point():
+        if not labels.is_floating_point() and logits is not None and modality == "text" and logits.dim() == 3:
+            task, why = _per_token_task(model, logits, "integer labels")
+            out.set("task", task, why)
+            out.set("loss.name", "cross_entropy", "integer labels")
+        elif not labels.is_floating_point():
             out.set("task", "classification", "integer labels")
             out.set("loss.name", "cross_entropy", "integer labels")
         elif bool(((labels == 0) | (labels == 1)).all()):
@@ -533,7 +558,7 @@ def _task_and_loss(
         raise ProbeError(
             "cannot tell the task: pass the loss function, or data whose samples end with a label"
         )
-    if out.get("task") != "classification":
+    if out.get("task") not in ("classification", "segmentation"):
         return
     if logits is not None and logits.dim() >= 2 and out.get("data.num_classes") is None:
         width = int(logits.shape[1] if logits.dim() == 4 else logits.shape[-1])
@@ -558,7 +583,12 @@ def _per_token_task(model: nn.Module, logits: torch.Tensor, loss: str) -> tuple[
     if width not in vocab:
         return "classification", f"{loss} on per-token logits over {width} tags, not the vocabulary"
     names = _module_names(model)
-    if names["Transformer"] or (names["TransformerEncoderLayer"] and names["TransformerDecoderLayer"]):
+    children = {name.lower() for name, _ in model.named_children()}
+    if (
+        names["Transformer"]
+        or (names["TransformerEncoderLayer"] and names["TransformerDecoderLayer"])
+        or (any("encoder" in c for c in children) and any("decoder" in c for c in children))
+    ):
         return "seq2seq", f"{loss} on per-token logits {shape} of an encoder-decoder"
     return "causal_lm", f"{loss} on per-token logits {shape} over the vocabulary"
 
@@ -752,6 +782,7 @@ def _hf_activation(hf: Any) -> tuple[str, str] | None:
                 ("gelu", "gelu"),
                 ("silu", "silu"),
                 ("swish", "silu"),
+                ("relu6", "relu6"),
                 ("relu", "relu"),
                 ("tanh", "tanh"),
             ):
