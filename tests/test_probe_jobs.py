@@ -27,3 +27,14 @@ def test_results_are_shaped_for_where_they_are_fed_back() -> None:
                      lambda *a: None)
     assert set(sanity) == {"sanity"}  # -> POST /v1/diagnose
     assert progress and all(d is None or 0 <= d <= 1 for d, _ in progress)
+
+
+def test_probe_names_and_optimizers_are_read_in_any_case_with_a_did_you_mean() -> None:
+    from pydantic import ValidationError
+
+    from advisor.jobs.probe_jobs import ProbeJobRequest
+
+    request = ProbeJobRequest(target="digits-mlp", probe="LR", options={"optimizer": "AdamW"})
+    assert request.probe == "lr" and request.checked_options()["optimizer"] == "adamw"
+    with pytest.raises(ValidationError, match="did you mean 'lr'"):
+        ProbeJobRequest(target="digits-mlp", probe="lrr")

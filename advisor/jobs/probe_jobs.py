@@ -14,6 +14,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from advisor.evidence.registry import kind, probe_names
+from advisor.profile.model import Choice
 
 # The probe names, as a type (derived from the registry).
 ProbeName = Literal[probe_names()]  # type: ignore[valid-type]
@@ -26,7 +27,7 @@ class ProbeJobRequest(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     target: Annotated[str, Field(min_length=1, max_length=100)]
-    probe: ProbeName  # type: ignore[valid-type]
+    probe: Choice[ProbeName]  # type: ignore[valid-type]
     options: dict[str, Any] = {}
 
     def checked_options(self) -> dict[str, Any]:

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from advisor.profile.model import OptimizerName
+from advisor.profile.model import Choice, OptimizerName
 
 if TYPE_CHECKING:
     from rich.table import Table
@@ -20,7 +20,7 @@ class Frozen(BaseModel):
 
 
 class ProbeOptions(Frozen):
-    optimizer: OptimizerName = Field("adam", description="Canonical optimizer name.")
+    optimizer: Choice[OptimizerName] = Field("adam", description="Canonical optimizer name.")
     seed: Seed = 0
 
 
