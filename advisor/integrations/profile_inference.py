@@ -284,6 +284,8 @@ def _calls(batch: Any) -> list[tuple[str, Callable[[nn.Module], Any]]]:
         calls.append(("model(**inputs)", lambda m: m(**rest)))
         if len(rest) == 1:
             calls.append(("model(input)", lambda m: m(next(iter(rest.values())))))
+        calls.append(("model(batch)", lambda m: m(batch)))
+        calls.append(("model(inputs)", lambda m: m(rest)))
         return calls
     if isinstance(batch, tuple | list) and batch:
         first = batch[0]
@@ -513,6 +515,8 @@ def _task_and_loss(
     if hf is not None:
         cls = type(model).__name__
         task = next((t for suffix, t in _HF_TASKS if suffix in cls), None)
+        if task in (None, "causal_lm") and getattr(hf, "is_encoder_decoder", False):
+            task = "seq2seq"
         if task == "classification" and (
             getattr(hf, "problem_type", None) == "regression" or getattr(hf, "num_labels", 2) == 1
         ):
@@ -534,7 +538,7 @@ def _task_and_loss(
         if loss is not None:
             out.set("loss.name", loss, f"the loss is {name}")
         if loss == "cross_entropy" and logits is not None and modality == "text" and logits.dim() == 3:
-            task, why = _per_token_task(model, logits, name)
+            task, why = _per_token_task(model, logits, name, samples.batch)
         elif loss == "cross_entropy" and logits is not None and modality == "image" and logits.dim() == 4:
             task, why = "segmentation", f"{name} on per-pixel logits of shape {tuple(logits.shape)}"
         else:
@@ -542,7 +546,7 @@ def _task_and_loss(
         out.set("task", task, why)
     elif labels is not None:
         if not labels.is_floating_point() and logits is not None and modality == "text" and logits.dim() == 3:
-            task, why = _per_token_task(model, logits, "integer labels")
+            task, why = _per_token_task(model, logits, "integer labels", samples.batch)
             out.set("task", task, why)
             out.set("loss.name", "cross_entropy", "integer labels")
         elif not labels.is_floating_point():
@@ -554,6 +558,12 @@ def _task_and_loss(
         else:
             out.set("task", "regression", "continuous float labels")
             out.set("loss.name", "mse", "continuous float labels")
+    elif logits is not None and _same_shape(logits, _inputs_of(samples.batch)[0]):
+        out.set(
+            "task",
+            "generation",
+            "no labels, and the model's output has its input's shape (it reconstructs it)",
+        )
     else:
         raise ProbeError(
             "cannot tell the task: pass the loss function, or data whose samples end with a label"
@@ -574,14 +584,24 @@ def _task_and_loss(
         out.set("data.num_classes", 2, "0/1 labels")
 
 
-def _per_token_task(model: nn.Module, logits: torch.Tensor, loss: str) -> tuple[str, str]:
-    """Per-token logits over the vocabulary are a language model (seq2seq when the model has an
-    encoder and a decoder); over a few tags, token classification."""
+def _per_token_task(model: nn.Module, logits: torch.Tensor, loss: str, batch: Any = None) -> tuple[str, str]:
+    """Per-token logits over the vocabulary are a language model: masked when most labels are the
+    ignore index -100, seq2seq when the model has an encoder and a decoder or reads two token
+    sequences (source, target); over a few tags, token classification."""
     width = int(logits.shape[-1])
     vocab = {m.num_embeddings for m in model.modules() if isinstance(m, nn.Embedding)}
     shape = tuple(logits.shape)
     if width not in vocab:
         return "classification", f"{loss} on per-token logits over {width} tags, not the vocabulary"
+    labels = _batch_labels(batch) if batch is not None else None
+    if labels is not None and not labels.is_floating_point() and float((labels == -100).float().mean()) > 0.5:
+        return "masked_lm", f"{loss} on per-token logits; most labels are -100 (only masked tokens count)"
+    if (
+        isinstance(batch, tuple | list)
+        and len(batch) >= 3
+        and all(isinstance(t, torch.Tensor) and not t.is_floating_point() and t.dim() == 2 for t in batch[:2])
+    ):
+        return "seq2seq", f"{loss} on per-token logits of a model reading a source and a target sequence"
     names = _module_names(model)
     children = {name.lower() for name, _ in model.named_children()}
     if (
@@ -634,7 +654,8 @@ def _data(out: _Builder, model: nn.Module, samples: _Samples, inputs: Any) -> No
 
 
 def _module_names(model: nn.Module) -> Counter[str]:
-    return Counter(type(m).__name__ for m in model.modules())
+    """Module class names; a TorchScript module reports the class it was scripted from."""
+    return Counter(getattr(m, "original_name", None) or type(m).__name__ for m in model.modules())
 
 
 def _family(out: _Builder, model: nn.Module, ops: list[tuple[str, Any]], hf: Any) -> None:
@@ -653,18 +674,27 @@ def _family(out: _Builder, model: nn.Module, ops: list[tuple[str, Any]], hf: Any
                 kind, why = "encoder", f"{hf.model_type} is an encoder"
             out.set("model.kind", kind, why)
         return
-    attention = sum(1 for op, _ in ops if op == "attention") + sum(
-        n
-        for name, n in names.items()
-        if name in ("MultiheadAttention", "TransformerEncoderLayer", "TransformerDecoderLayer")
-        or "Attention" in name
-    )
     recurrent = {
         "lstm": names["LSTM"] + names["LSTMCell"],
         "gru": names["GRU"] + names["GRUCell"],
         "rnn": names["RNN"] + names["RNNCell"],
     }
+    # self-attention seen at work (or its standard layers); a class merely named "...Attention"
+    # beside recurrent layers is an RNN's additive attention, not a transformer
+    attention = sum(1 for op, _ in ops if op == "attention") + sum(
+        n
+        for name, n in names.items()
+        if name in ("MultiheadAttention", "TransformerEncoderLayer", "TransformerDecoderLayer")
+    )
+    if not attention and not any(recurrent.values()):
+        attention = sum(n for name, n in names.items() if "Attention" in name)
     convs = [m for m in model.modules() if isinstance(m, nn.modules.conv._ConvNd)]
+    conv_count = max(
+        len(convs),
+        sum(1 for op, _ in ops if op == "conv"),
+        sum(n for name, n in names.items() if name.startswith("Conv")),
+    )
+    linear_count = max(names["Linear"], sum(1 for op, _ in ops if op == "linear"))
     depthwise = [m for m in convs if m.groups > 1 and m.groups == m.in_channels]
     residual = sum(1 for op, _ in ops if op == "residual")
     if attention:
@@ -692,23 +722,21 @@ def _family(out: _Builder, model: nn.Module, ops: list[tuple[str, Any]], hf: Any
         out.set("model.family", family, f"{recurrent[family]} {family.upper()} layer(s)")
     elif len(depthwise) >= 3:
         out.set("model.family", "mobilenet", f"{len(depthwise)} depthwise convolutions")
-    elif convs and (
+    elif conv_count and (
         residual >= 2
         or any(k in n for n in names for k in ("Bottleneck", "BasicBlock", "ResNet", "Residual", "ResBlock"))
     ):
         why = (
-            f"{len(convs)} convolutions with {residual} skip connections"
+            f"{conv_count} convolutions with {residual} skip connections"
             if residual >= 2
             else "residual blocks"
         )
         out.set("model.family", "resnet", why)
-    elif convs:
-        out.set("model.family", "cnn", f"{len(convs)} convolutions, no skip connections")
-    elif names["Linear"]:
+    elif conv_count:
+        out.set("model.family", "cnn", f"{conv_count} convolutions, no skip connections")
+    elif linear_count:
         out.set(
-            "model.family",
-            "mlp",
-            f"{names['Linear']} linear layers and no conv, recurrent or attention layer",
+            "model.family", "mlp", f"{linear_count} linear layers and no conv, recurrent or attention layer"
         )
     else:
         raise ProbeError("cannot tell the model family from its layers; give `model.family`")
@@ -744,6 +772,8 @@ def _layers(out: _Builder, model: nn.Module, ops: list[tuple[str, Any]], hf: Any
                 "weight layers (linear, conv, recurrent), not counting 1x1 shortcut projections",
             )
     # normalization: modules first (custom RMSNorm classes do their own arithmetic), then the ops
+    if not any(kind in ("linear", "conv") for kind, _ in ops):  # TorchScript runs outside Python
+        ops = _ops_from_module_names(names)
     norms = Counter(op for kind, op in ops if kind == "norm")
     for name, count in names.items():
         if "RMSNorm" in name:
@@ -768,6 +798,33 @@ def _layers(out: _Builder, model: nn.Module, ops: list[tuple[str, Any]], hf: Any
         out.set("model.activation", "tanh", f"the {family.upper()} cell's own tanh")
     placement, why = _dropout_placement(model, ops)
     out.set("model.dropout_placement", placement, why)
+
+
+_NAMED_OPS = {
+    "BatchNorm1d": ("norm", "batchnorm"),
+    "BatchNorm2d": ("norm", "batchnorm"),
+    "BatchNorm3d": ("norm", "batchnorm"),
+    "LayerNorm": ("norm", "layernorm"),
+    "GroupNorm": ("norm", "groupnorm"),
+    "RMSNorm": ("norm", "rmsnorm"),
+    "ReLU": ("act", "relu"),
+    "LeakyReLU": ("act", "leaky_relu"),
+    "GELU": ("act", "gelu"),
+    "SiLU": ("act", "silu"),
+    "ReLU6": ("act", "relu6"),
+    "ELU": ("act", "elu"),
+    "Tanh": ("act", "tanh"),
+    "Sigmoid": ("act", "sigmoid"),
+    "Linear": ("linear", None),
+    "Conv1d": ("conv", None),
+    "Conv2d": ("conv", None),
+    "Conv3d": ("conv", None),
+}
+
+
+def _ops_from_module_names(names: Counter[str]) -> list[tuple[str, Any]]:
+    """Layer ops read off module class names, for models whose forward cannot be traced."""
+    return [_NAMED_OPS[name] for name, n in names.items() if name in _NAMED_OPS for _ in range(n)]
 
 
 def _hf_activation(hf: Any) -> tuple[str, str] | None:
