@@ -1,0 +1,37 @@
+"""Reading JSON with the rule YAML reading has (advisor.yamlio): a key given twice in one object is
+an error naming the key, never "last one wins". Used for JSON files and HTTP bodies alike."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from advisor.errors import InputFileError
+
+
+class DuplicateKeyError(ValueError):
+    """A JSON object with the same key twice."""
+
+
+def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in out:
+            raise DuplicateKeyError(f"duplicate key {key!r}")
+        out[key] = value
+    return out
+
+
+def loads_strict(text: str | bytes) -> Any:
+    """json.loads, refusing duplicate keys (DuplicateKeyError) and keeping json's own errors."""
+    return json.loads(text, object_pairs_hook=_no_duplicates)
+
+
+def load_json(text: str, filename: str = "<string>") -> Any:
+    """A JSON document from a file's text; errors name the file (and the line for syntax errors)."""
+    try:
+        return loads_strict(text)
+    except DuplicateKeyError as exc:
+        raise InputFileError(f"{filename}: invalid JSON: {exc}") from None
+    except json.JSONDecodeError as exc:
+        raise InputFileError(f"{filename}:{exc.lineno}: invalid JSON: {exc.msg}") from None
