@@ -74,3 +74,17 @@ def test_satisfiability() -> None:
     assert c('optimizer == "adam" and optimizer == "sgd"').satisfiable(FACTS) is False
     assert c("num_samples / num_classes < 100").satisfiable(FACTS) is True
     assert c("batchnorm and not batchnorm").satisfiable(FACTS) is False
+
+
+@pytest.mark.parametrize("text,expected", [
+    ("num_samples * 1.5 > 1", True),            # int * float: int too large for a float
+    ("num_samples + 0.5 > 1", True),
+    ("0.5 - num_samples < 0", True),
+    ("num_samples / 3 > 1", True),              # int / int: quotient beyond the float range
+    ("(0 - num_samples) / 3 < 0", True),
+    ("num_samples / 1e300 > 1", True),
+    ("num_classes / num_samples >= 0", True),   # tiny, not an overflow
+])
+def test_arithmetic_with_integers_beyond_floats_does_not_raise(text: str, expected: bool) -> None:
+    # Profiles bound their numbers (advisor.profile.model.LIMITS); the evaluator holds without them.
+    assert c(text).evaluate({"num_samples": 10**4000, "num_classes": 3}) is expected

@@ -7,6 +7,7 @@ import pytest
 from pydantic import ValidationError
 
 from advisor import InputFileError, ProfileError, load_profile, parse_profile
+from advisor.profile.model import Budget, Data, Finetuning, Hardware, Model, Profile
 
 from .conftest import ALL_PROFILES, base_profile
 
@@ -227,3 +228,24 @@ def test_enum_spelling_through_a_yaml_file(tmp_path: Path, cli) -> None:
     path.write_text(path.read_text().replace("AdamW", "adma"))
     result = cli("recommend", path)
     assert result.code == 2 and "optimizer: " in result.err and "did you mean 'adam'?" in result.err
+
+
+def test_every_numeric_field_has_a_ceiling_it_states() -> None:
+    # Numbers are bounded where they enter: over the ceiling is a problem at that field (never an
+    # OverflowError later), and the field's description says the ceiling.
+    from advisor.profile.model import LIMITS
+
+    for path, limit in LIMITS.items():
+        section, _, leaf = path.rpartition(".")
+        model = {"": Profile, "data": Data, "model": Model, "budget": Budget, "hardware": Hardware,
+                 "model.finetuning": Finetuning}[section]
+        assert "At most" in (model.model_fields[leaf].description or ""), path
+        extra = {"model.pretrained": True, "model.pretrain_similarity": "high"} if "finetuning" in path else {}
+        for value in (int(limit) + 1, 10**4000, float("inf"), float("nan")):
+            if isinstance(value, float) and path not in ("learning_rate", "data.imbalance_ratio",
+                                                         "hardware.memory_gb"):
+                continue
+            with pytest.raises(ProfileError) as err:
+                parse_profile(base_profile(**{path: value}, **extra))
+            assert [p.path for p in err.value.problems] == [path], (path, value)
+            assert len(str(err.value)) < 400

@@ -247,3 +247,36 @@ def test_recurrent_nets_start_below_the_ramp_and_saturating_nets_take_it_as_is(p
     tanh = probe_cases["tanh-mlp-measured"]  # the tanh/sigmoid /50 factor was removed out of sample
     rec = recommend(tanh.profile, tanh.probes)
     assert rec.config["learning_rate"] == pytest.approx(tanh.probes["lr_range"]["suggested_lr"], rel=1e-3)
+
+
+def test_every_numeric_field_at_its_ceiling_recommends() -> None:
+    # The profile's bounds (LIMITS) are where numbers enter; at each ceiling the rules' arithmetic
+    # with floats must still hold (no OverflowError) and the contract too.
+    from advisor.profile.model import LIMITS
+
+    rng = random.Random(15)
+    for _ in range(60):
+        raw = _random_profile(rng)
+        for path, limit in LIMITS.items():
+            *parents, leaf = path.split(".")
+            node = raw
+            for part in parents:
+                node = node.get(part) if isinstance(node, dict) else None
+            if isinstance(node, dict) and (leaf in node or leaf in ("num_samples", "max_batch_size")):
+                node[leaf] = limit if isinstance(node.get(leaf), float) else int(limit)
+        raw["hardware"].pop("global_batch_size", None)
+        try:
+            profile = parse_profile(raw)
+        except Exception as exc:  # a contradiction the ceilings made (e.g. two budgets): skip
+            assert "invalid profile" in str(exc)
+            continue
+        assert_contract(recommend(profile))
+
+
+def test_a_cap_beyond_the_float_range_is_no_cap() -> None:
+    from advisor.core.assembly import ParamAssembly
+
+    param = ParamAssembly(PARAMS["batch_size"], {})
+    param.default, param.choices = 64, [32, 64, 128]
+    param.cap(None, "max_batch_size", 10**4000)  # type: ignore[arg-type]  # math.isfinite would raise
+    assert (param.default, param.choices) == (64, [32, 64, 128])

@@ -52,6 +52,14 @@ def claim_spec(effect: Any) -> Spec:
     return (ScaleChange, (("scale", effect.scale),))
 
 
+def finite(x: Any) -> bool:
+    """math.isfinite that answers False, not OverflowError, for an int beyond the float range."""
+    try:
+        return math.isfinite(x)
+    except OverflowError:
+        return False
+
+
 def _choice_order(c: Any) -> tuple[int, float, str]:
     """Numbers in numeric order, then everything else by its text."""
     numeric = isinstance(c, int | float) and not isinstance(c, bool)
@@ -118,8 +126,9 @@ class ParamAssembly:
             note = (MultiplyChange, (("factor", effect.multiply), ("range_factors", on_range)))
             self.notes.append((rule, note))
         elif isinstance(effect, MultiplyExpr):
-            factor = float(rule.expressions[name, "multiply_expr"].evaluate(facts))
-            if math.isfinite(factor) and factor > 0:
+            factor = rule.expressions[name, "multiply_expr"].evaluate(facts)
+            if finite(factor) and factor > 0:
+                factor = float(factor)
                 self.scale_by(factor)
                 self.notes.append((rule, (FactorChange, (("factor", sig(factor)),
                                                          ("expression", effect.multiply_expr)))))
@@ -127,7 +136,7 @@ class ParamAssembly:
             self.cap(rule, rule.expressions[name, "cap"].text, rule.expressions[name, "cap"].evaluate(facts))
 
     def cap(self, rule: Rule, expression: str, cap: float) -> None:
-        if not math.isfinite(cap):
+        if not finite(cap):  # an int beyond any float is no cap (and math.isfinite would raise)
             return
         if self.spec.kind == "integer":
             cap = math.floor(cap)

@@ -38,6 +38,22 @@ def _safe_div(a: float, b: float) -> float:
     return a / b if b else float("inf")
 
 
+def _as_float(x: Any) -> float:
+    """A number as a float; an int beyond the float range as the infinity of its sign."""
+    try:
+        return float(x)
+    except OverflowError:
+        return math.inf if x > 0 else -math.inf
+
+
+def _overflowed(op: Callable[[Any, Any], Any], a: Any, b: Any) -> float:
+    """What `op(a, b)` is in floats when an int too large for a float met a float (or a quotient of
+    ints is): the overflow becomes inf, as it would between floats, instead of an exception."""
+    if op is _safe_div and b and isinstance(a, int) and isinstance(b, int):
+        return math.inf if (a > 0) == (b > 0) else -math.inf  # |a / b| is beyond the float range
+    return float(op(_as_float(a), _as_float(b)))
+
+
 def _safe_pow(a: float, b: float) -> float:
     # Published scaling-law fits need powers; overflow and complex results become inf / nan
     # rather than exceptions.
@@ -223,7 +239,15 @@ class _Compiler:
         if left.type != "num" or right.type != "num":
             raise self.fail(node, f"arithmetic needs numbers, got {left.type} and {right.type}")
         lf, rf = left.fn, right.fn
-        return _Typed(lambda f: op(lf(f), rf(f)), "num")
+
+        def arith(f: Facts) -> Any:
+            a, b = lf(f), rf(f)
+            try:
+                return op(a, b)
+            except OverflowError:
+                return _overflowed(op, a, b)
+
+        return _Typed(arith, "num")
 
     def _Compare(self, node: ast.Compare) -> _Typed:
         tests: list[Fn] = []

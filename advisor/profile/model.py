@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
@@ -19,8 +18,9 @@ from pydantic import (
 )
 from pydantic_core import CoreSchema, InitErrorDetails, PydanticCustomError, core_schema
 
-from advisor.errors import FieldProblem, InputFileError, ProfileError
+from advisor.errors import FieldProblem, ProfileError
 from advisor.profile.checks import contradictions
+from advisor.yamlio import MAX_PROBLEMS, document_problems, load_document, shown
 
 TaskType = Literal[
     "classification", "regression", "detection", "segmentation", "generation", "metric_learning",
@@ -53,6 +53,32 @@ Device = Literal["cpu", "gpu", "tpu"]
 _FIELD_PATH = re.compile(r"[a-z_]+(\.[a-z_]+)*")
 
 PositiveInt = Annotated[int, Field(gt=0)]
+
+# The input boundary. A profile file is at most MAX_PROFILE_BYTES; no mapping in a profile has more
+# than MAX_KEYS keys (the largest section has 13 fields: more is never valid, and refusing it first
+# keeps a million-key document from becoming a million problems); every number has a ceiling, far
+# above any real project but low enough that the rules' arithmetic with floats cannot overflow.
+MAX_PROFILE_BYTES = 1 << 20
+MAX_KEYS = 64
+# Field path -> its largest allowed value (README: "A profile"); each field's description says it too.
+LIMITS: dict[str, float] = {
+    "data.num_samples": 10**12, "data.num_classes": 10**9, "data.imbalance_ratio": 10**9,
+    "data.sequence_length": 10**8, "data.num_tokens": 10**15,
+    "model.num_params": 10**14, "model.depth": 10**5, "model.finetuning.lora_rank": 10**5,
+    "learning_rate": 100,
+    "budget.trials": 10**6, "budget.epochs": 10**6, "budget.steps": 10**10, "budget.tokens": 10**15,
+    "hardware.memory_gb": 10**5, "hardware.num_devices": 10**6, "hardware.max_batch_size": 10**9,
+    "hardware.global_batch_size": 10**9, "hardware.gradient_accumulation_steps": 10**6,
+}
+
+
+def _bounded(path: str, description: str, default: Any = None, **more: Any) -> Any:
+    """A numeric field's Field: its ceiling from LIMITS, stated in its description."""
+    limit = LIMITS[path]
+    ceiling = f"10^{len(str(int(limit))) - 1}" if limit >= 10**4 else f"{limit:g}"
+    return Field(default=default, le=limit, description=f"{description} At most {ceiling}.", **more)
+
+
 _SEPARATORS = str.maketrans("", "", "_- \t")
 
 
@@ -110,29 +136,26 @@ class _Frozen(BaseModel):
 
 class Data(_Frozen):
     modality: Choice[Modality]
-    num_samples: PositiveInt = Field(
-        description="Training examples: images, sentences, sequences of sequence_length tokens, utterances."
-    )
-    num_classes: Annotated[int, Field(ge=2)] | None = Field(
-        default=None, description="Classes for classification-like tasks; absent for regression."
-    )
-    imbalance_ratio: Annotated[float, Field(ge=1.0)] = Field(
-        default=1.0, description="Largest class count divided by the smallest (1 = balanced)."
-    )
+    num_samples: PositiveInt = _bounded(
+        "data.num_samples",
+        "Training examples: images, sentences, sequences of sequence_length tokens, utterances.", ...)
+    num_classes: Annotated[int, Field(ge=2)] | None = _bounded(
+        "data.num_classes", "Classes for classification-like tasks; absent for regression.")
+    imbalance_ratio: Annotated[float, Field(ge=1.0)] = _bounded(
+        "data.imbalance_ratio", "Largest class count divided by the smallest (1 = balanced).", 1.0,
+        allow_inf_nan=False)
     sparse_features: bool = False
-    sequence_length: PositiveInt | None = Field(
-        default=None, description="Tokens (or frames) per example; text, sequence and audio data."
-    )
-    num_tokens: PositiveInt | None = Field(
-        default=None, description="Training tokens in the dataset (language models)."
-    )
+    sequence_length: PositiveInt | None = _bounded(
+        "data.sequence_length", "Tokens (or frames) per example; text, sequence and audio data.")
+    num_tokens: PositiveInt | None = _bounded(
+        "data.num_tokens", "Training tokens in the dataset (language models).")
 
 
 class Finetuning(_Frozen):
     method: Choice[FinetuneMethod] = Field(
         default="full", description="full | linear_probe | lora | qlora | adapters"
     )
-    lora_rank: PositiveInt | None = Field(default=None, description="LoRA rank r (lora, qlora).")
+    lora_rank: PositiveInt | None = _bounded("model.finetuning.lora_rank", "LoRA rank r (lora, qlora).")
 
 
 class Model(_Frozen):
@@ -140,8 +163,8 @@ class Model(_Frozen):
     kind: Choice[ModelKind] | None = Field(
         default=None, description="Transformer layout: encoder, decoder or encoder_decoder."
     )
-    num_params: PositiveInt | None = None
-    depth: PositiveInt | None = Field(default=None, description="Number of weight layers (or blocks).")
+    num_params: PositiveInt | None = _bounded("model.num_params", "Trainable parameters.")
+    depth: PositiveInt | None = _bounded("model.depth", "Number of weight layers (or blocks).")
     batchnorm: bool = Field(default=False, description="Kept from profile v1: normalization: batchnorm.")
     normalization: Choice[Normalization] | None = None
     activation: Choice[Activation] | None = None
@@ -172,25 +195,25 @@ class Loss(_Frozen):
 
 
 class Budget(_Frozen):
-    trials: PositiveInt = Field(default=20, description="How many training runs the search may use.")
-    epochs: PositiveInt | None = None
-    steps: PositiveInt | None = Field(default=None, description="Optimizer steps per run.")
-    tokens: PositiveInt | None = Field(default=None, description="Training tokens per run.")
+    trials: PositiveInt = _bounded("budget.trials", "How many training runs the search may use.", 20)
+    epochs: PositiveInt | None = _bounded("budget.epochs", "Epochs per run.")
+    steps: PositiveInt | None = _bounded("budget.steps", "Optimizer steps per run.")
+    tokens: PositiveInt | None = _bounded("budget.tokens", "Training tokens per run.")
 
 
 class Hardware(_Frozen):
     device: Choice[Device] = "gpu"
-    memory_gb: Annotated[float, Field(gt=0)] | None = None
-    num_devices: PositiveInt = 1
-    max_batch_size: PositiveInt | None = Field(
-        default=None, description="Largest batch that fits in one device's memory."
-    )
+    memory_gb: Annotated[float, Field(gt=0)] | None = _bounded(
+        "hardware.memory_gb", "Memory of one device, in GB.", allow_inf_nan=False)
+    num_devices: PositiveInt = _bounded("hardware.num_devices", "Devices training together.", 1)
+    max_batch_size: PositiveInt | None = _bounded(
+        "hardware.max_batch_size", "Largest batch that fits in one device's memory.")
     precision: Choice[Precision] | None = Field(default=None, description="fp32 | tf32 | fp16 | bf16")
-    global_batch_size: PositiveInt | None = Field(
-        default=None,
-        description="Samples per optimizer step over all devices and accumulation, when you fix it.",
-    )
-    gradient_accumulation_steps: PositiveInt | None = None
+    global_batch_size: PositiveInt | None = _bounded(
+        "hardware.global_batch_size",
+        "Samples per optimizer step over all devices and accumulation, when you fix it.")
+    gradient_accumulation_steps: PositiveInt | None = _bounded(
+        "hardware.gradient_accumulation_steps", "Micro-batches per optimizer step.")
 
 
 class Profile(_Frozen):
@@ -201,12 +224,25 @@ class Profile(_Frozen):
     data: Data
     model: Model
     optimizer: Choice[OptimizerName] | None = Field(default=None, description="Preferred optimizer.")
-    learning_rate: Annotated[float, Field(gt=0, le=100)] | None = Field(
-        default=None, description="The learning rate you use now, if any (checked against probes)."
-    )
+    learning_rate: Annotated[float, Field(gt=0)] | None = _bounded(
+        "learning_rate", "The learning rate you use now, if any (checked against probes).",
+        allow_inf_nan=False)
     loss: Loss = Loss()
     budget: Budget = Budget()
     hardware: Hardware = Hardware()
+
+    @model_validator(mode="before")
+    @classmethod
+    def _within_bounds(cls, data: Any) -> Any:
+        """The document boundary, before any field is read (so for HTTP bodies too): text that cannot
+        be encoded, absurd nesting or key counts are refused at their location, as field problems."""
+        problems = document_problems(data, max_keys=MAX_KEYS) if isinstance(data, dict) else []
+        if problems:
+            raise ValidationError.from_exception_data("Profile", [
+                InitErrorDetails(type=PydanticCustomError("invalid_input", message), loc=loc, input=None)
+                for loc, message in problems
+            ])
+        return data
 
     @model_validator(mode="after")
     def _coherent(self) -> Profile:
@@ -230,7 +266,10 @@ def problems_from_error_dicts(
 ) -> list[FieldProblem]:
     """Turn pydantic-style error dicts into FieldProblems; drop leading `strip` parts of loc."""
     problems = []
-    for item in errors:
+    for n, item in enumerate(errors):
+        if n == MAX_PROBLEMS:  # bounded output: the first ones say what is wrong
+            problems.append(FieldProblem((), f"... and {len(errors) - MAX_PROBLEMS} more problem(s)"))
+            break
         loc = tuple(p for p in item["loc"] if not (isinstance(p, str) and p.startswith("function-")))
         while loc and loc[0] in strip:
             loc = loc[1:]
@@ -247,8 +286,7 @@ def problems_from_error_dicts(
                 loc = (*loc, *field.split("."))
                 message = rest
         elif isinstance(item.get("input"), str | int | float) and not isinstance(item["input"], bool):
-            shown = repr(item["input"])
-            message = f"{message} (got {shown if len(shown) <= 60 else shown[:57] + '...'})"
+            message = f"{message} (got {shown(item['input'])})"
         problems.append(FieldProblem(location=loc, message=message))
     return problems
 
@@ -265,21 +303,9 @@ def parse_profile(data: Any, source: str | None = None) -> Profile:
 
 
 def read_document(path: Path) -> Any:
-    """Read a YAML or JSON file; errors name the file and the line."""
-    from advisor.yamlio import load_yaml
-
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise InputFileError(f"{path}: no such file") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise InputFileError(f"{path}: cannot read: {exc}") from None
-    if path.suffix.lower() == ".json":
-        try:
-            return json.loads(text)
-        except json.JSONDecodeError as exc:
-            raise InputFileError(f"{path}:{exc.lineno}: invalid JSON: {exc.msg}") from None
-    return load_yaml(text, str(path))
+    """Read a YAML or JSON profile file (a regular file of at most MAX_PROFILE_BYTES); errors name
+    the file and the line."""
+    return load_document(path, MAX_PROFILE_BYTES, "profile")
 
 
 def load_profile(path: str | Path) -> Profile:
