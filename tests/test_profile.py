@@ -240,7 +240,8 @@ def test_every_numeric_field_has_a_ceiling_it_states() -> None:
         model = {"": Profile, "data": Data, "model": Model, "budget": Budget, "hardware": Hardware,
                  "model.finetuning": Finetuning}[section]
         assert "At most" in (model.model_fields[leaf].description or ""), path
-        extra = {"model.pretrained": True, "model.pretrain_similarity": "high"} if "finetuning" in path else {}
+        lora = "finetuning" in path
+        extra = {"model.pretrained": True, "model.pretrain_similarity": "high"} if lora else {}
         for value in (int(limit) + 1, 10**4000, float("inf"), float("nan")):
             if isinstance(value, float) and path not in ("learning_rate", "data.imbalance_ratio",
                                                          "hardware.memory_gb"):
