@@ -3,22 +3,20 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TypeVar
 
 import typer
-from pydantic import BaseModel, ValidationError
 
 from advisor.cli.options import FORMAT, RULES_DIR, Format, knowledge_base
 from advisor.cli.terminal import Terminal
 from advisor.core.diagnosis import diagnose
 from advisor.errors import InputFileError
+from advisor.evidence.files import load_result
 from advisor.evidence.history import ALIASES, load_history
 from advisor.evidence.results import DataScalingResult, SanityResult
 from advisor.profile.model import load_profile
 from advisor.yamlio import dump_yaml
 
 _COLUMNS_HELP = "; ".join(f"{name}: {', '.join(names)}" for name, names in ALIASES.items())
-M = TypeVar("M", bound=BaseModel)
 
 
 def command(
@@ -53,8 +51,8 @@ def command(
     result = diagnose(
         parsed,
         profile=load_profile(profile) if profile else None,
-        sanity=_load_model(sanity, SanityResult) if sanity else None,
-        scaling=_load_model(scaling, DataScalingResult) if scaling else None,
+        sanity=load_result(sanity, SanityResult) if sanity else None,
+        scaling=load_result(scaling, DataScalingResult) if scaling else None,
         kb=kb,
     )
     terminal = Terminal()
@@ -69,15 +67,3 @@ def command(
     else:
         terminal.diagnosis(result, str(history or sanity or scaling))
 
-
-def _load_model(path: Path, model: type[M]) -> M:
-    try:
-        return model.model_validate_json(path.read_bytes())
-    except FileNotFoundError:
-        raise InputFileError(f"{path}: no such file") from None
-    except ValidationError as exc:
-        first = exc.errors()[0]
-        where = ".".join(str(p) for p in first["loc"]) or "(root)"
-        raise InputFileError(
-            f"{path}: not a {model.__name__} ({exc.error_count()} problem(s); first: {where}: {first['msg']})"
-        ) from None

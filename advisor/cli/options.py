@@ -8,6 +8,11 @@ from pathlib import Path
 import typer
 
 from advisor.core.knowledge import KnowledgeBase, default_knowledge_base, load_knowledge_base
+from advisor.yamlio import check_regular_file
+
+# A rules file is trusted, but still read only when it is a regular file of at most this size (a
+# symlink to /dev/zero or a FIFO among them would otherwise hang the loader).
+MAX_RULES_FILE_BYTES = 4 * 1024 * 1024
 
 
 class Format(StrEnum):
@@ -24,4 +29,13 @@ RULES_DIR = typer.Option(
 
 
 def knowledge_base(rules_dir: Path | None) -> KnowledgeBase:
-    return load_knowledge_base(rules_dir) if rules_dir else default_knowledge_base()
+    if not rules_dir:
+        return default_knowledge_base()
+    check_rules_files(rules_dir)
+    return load_knowledge_base(rules_dir)
+
+
+def check_rules_files(rules_dir: Path) -> None:
+    """Every file the knowledge-base loader reads from `rules_dir` is a regular file within the cap."""
+    for path in sorted(rules_dir.glob("*.yaml")):
+        check_regular_file(path, MAX_RULES_FILE_BYTES, "rules file")

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import typer
 
-from advisor.cli.options import FORMAT, RULES_DIR, Format, knowledge_base
+from advisor.cli.options import FORMAT, RULES_DIR, Format, check_rules_files, knowledge_base
 from advisor.cli.terminal import Terminal
 from advisor.core.knowledge import check_rules, default_rules_dir
 from advisor.errors import AdvisorError
@@ -63,6 +63,7 @@ def check(
 ) -> int:
     """Validate a rules directory: syntax, schema, facts, types, ids, sources, reachability."""
     target = directory or default_rules_dir()
+    check_rules_files(target)
     kb, problems = check_rules(target)
     terminal = Terminal()
     for problem in problems:

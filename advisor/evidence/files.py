@@ -4,14 +4,21 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
 from advisor.errors import InputFileError
 from advisor.evidence.registry import probe_kinds, probe_names
 from advisor.evidence.results import ProbeResults
-from advisor.yamlio import load_yaml
+from advisor.yamlio import document_problems, load_document
+
+# A saved result is a regular file of at most MAX_RESULT_BYTES (a probe prints a few kB of curves);
+# no integer in it may exceed MAX_RESULT_INT (the largest count or byte size a probe measures), so
+# nothing a rule computes from it can overflow a float.
+MAX_RESULT_BYTES = 4 * 1024 * 1024
+MAX_RESULT_INT = 10**18
+M = TypeVar("M", bound=BaseModel)
 
 
 def load_probe_results(paths: Iterable[Path], measured: ProbeResults | None = None) -> ProbeResults:
@@ -28,12 +35,34 @@ def load_probe_results(paths: Iterable[Path], measured: ProbeResults | None = No
     return ProbeResults(**fields)
 
 
-def _read(path: Path) -> dict[str, BaseModel]:
+def read_result_document(path: Path) -> Any:
+    """A saved result file decoded (JSON by its suffix, else YAML), within the bounds above, with
+    only encodable text; every failure is an InputFileError naming the file and the field."""
+    data = load_document(path, MAX_RESULT_BYTES, "saved probe result")
+    problems = document_problems(data, max_int=MAX_RESULT_INT)
+    if problems:
+        loc, message = problems[0]
+        where = ".".join(str(p) for p in loc) or "(top level)"
+        more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
+        raise InputFileError(f"{path}: not a valid saved probe result: {where}: {message}{more}")
+    return data
+
+
+def load_result(path: Path, model: type[M]) -> M:
+    """One probe's saved result (e.g. `advisor probe sanity -f json`) as its result model."""
+    data = read_result_document(path)
     try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise InputFileError(f"{path}: cannot read saved probe results ({exc.strerror})") from None
-    data = load_yaml(text, str(path))
+        return model.model_validate(data)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(p) for p in first["loc"]) or "(root)"
+        raise InputFileError(
+            f"{path}: not a {model.__name__} ({exc.error_count()} problem(s); first: {where}: {first['msg']})"
+        ) from None
+
+
+def _read(path: Path) -> dict[str, BaseModel]:
+    data = read_result_document(path)
     if not isinstance(data, dict):
         raise InputFileError(f"{path}: expected a probe result (a mapping), got {type(data).__name__}")
     try:

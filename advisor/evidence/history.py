@@ -21,6 +21,7 @@ import csv
 import io
 import json
 import math
+import sys
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any, Literal
@@ -28,8 +29,12 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict
 
 from advisor.errors import FieldProblem, HistoryError, InputFileError
+from advisor.jsonio import DuplicateKeyError, loads_strict
+from advisor.yamlio import check_regular_file, key_text, read_text, unencodable
 
-MAX_FILE_BYTES = 64 * 1024 * 1024
+# A history file is a regular file of at most MAX_FILE_BYTES (a few hundred thousand logged steps of
+# a dozen columns; log per epoch beyond that), at most MAX_ROWS rows.
+MAX_FILE_BYTES = 16 * 1024 * 1024
 MAX_ROWS = 1_000_000
 _MAX_PROBLEMS = 10
 
@@ -86,18 +91,13 @@ class History(BaseModel):
 def load_history(path: str | Path) -> History:
     """Read a history file (CSV, TSV or JSON; the suffix or the first character decides)."""
     path = Path(path)
-    try:
-        size = path.stat().st_size
-        if size > MAX_FILE_BYTES:
-            raise InputFileError(
-                f"{path}: {size / 2**20:.0f} MiB is over the {MAX_FILE_BYTES // 2**20} MiB "
-                "limit for a history; log per epoch (or downsample steps)"
-            )
-        text = path.read_text(encoding="utf-8-sig")
-    except FileNotFoundError:
-        raise InputFileError(f"{path}: no such file") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise InputFileError(f"{path}: cannot read: {exc}") from None
+    size = check_regular_file(path, sys.maxsize, "history")  # a FIFO or a device: refused unopened
+    if size > MAX_FILE_BYTES:
+        raise InputFileError(
+            f"{path}: {size / 2**20:.0f} MiB is over the {MAX_FILE_BYTES // 2**20} MiB "
+            "limit for a history; log per epoch (or downsample steps)"
+        )
+    text = read_text(path, MAX_FILE_BYTES, "history", encoding="utf-8-sig")
     return parse_history_text(text, str(path), json_hint=path.suffix.lower() == ".json")
 
 
@@ -106,12 +106,19 @@ def parse_history_text(text: str, source: str = "", json_hint: bool = False) -> 
     if not stripped:
         raise HistoryError([FieldProblem((), "the history is empty")], source)
     if json_hint or stripped[0] in "[{":
+        where = source or "history"
         try:
-            data = json.loads(text)
+            data = loads_strict(text)
         except json.JSONDecodeError as exc:
             raise InputFileError(
-                f"{source or 'history'}: invalid JSON at line {exc.lineno}, column {exc.colno}: {exc.msg}"
+                f"{where}: invalid JSON at line {exc.lineno}, column {exc.colno}: {exc.msg}"
             ) from None
+        except DuplicateKeyError as exc:
+            raise InputFileError(f"{where}: invalid JSON: {exc}") from None
+        except RecursionError:
+            raise InputFileError(f"{where}: invalid JSON: nested too deeply") from None
+        except ValueError:  # int() refusing a number of more than 4300 digits
+            raise InputFileError(f"{where}: invalid JSON: an integer of more than 4300 digits") from None
         return parse_history_json(data, source)
     return _from_csv(text, source)
 
@@ -120,6 +127,7 @@ def parse_history_json(data: Any, source: str = "") -> History:
     """A history from decoded JSON: rows, Keras columns, HF trainer state, or `{"history": ...}`."""
     if isinstance(data, Mapping) and "history" in data and len(data) <= 2:
         data = data["history"]
+    _check_names(_names(data), source)  # before any message can quote a name
     if isinstance(data, Mapping) and "log_history" in data:
         return _build(_hf_rows(data["log_history"], source), "hf-trainer-state", source)
     if isinstance(data, Mapping):
@@ -133,7 +141,33 @@ def parse_history_json(data: Any, source: str = "") -> History:
     )
 
 
+def _names(data: Any) -> set[str]:
+    """The keys of a JSON history (columns, row keys, trainer-state entry keys): what messages quote."""
+    if isinstance(data, Mapping):
+        found = {str(k) for k in data}
+        log = data.get("log_history")
+        return found | _names(log) if isinstance(log, list) else found
+    if isinstance(data, list):
+        return {str(k) for row in data if isinstance(row, Mapping) for k in row}
+    return set()
+
+
+def _check_names(names: Iterable[str], source: str) -> None:
+    """Column names are written back out (ignored columns, problems): each must be encodable text."""
+    unwritable = [FieldProblem((), f"column '{key_text(name)}': the name is {why}")
+                  for name in names if (why := unencodable(name))]
+    if unwritable:
+        raise HistoryError(unwritable[:_MAX_PROBLEMS], source)
+
+
 def _from_csv(text: str, source: str) -> History:
+    try:
+        return _read_csv(text, source)
+    except csv.Error as exc:  # a stray carriage return, a field over csv's size limit, ...
+        raise HistoryError([FieldProblem((), f"not a CSV table: {exc}")], source) from None
+
+
+def _read_csv(text: str, source: str) -> History:
     first = text.splitlines()[0]
     dialect = "excel-tab" if first.count("\t") > first.count(",") else "excel"
     reader = csv.DictReader(io.StringIO(text), dialect=dialect)
@@ -202,8 +236,15 @@ def _mean_entries(entries: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for key in {k for e in entries for k in e}:
         values = [e[key] for e in entries if isinstance(e.get(key), int | float)]
-        if values:
-            out[key] = values[-1] if key in ("epoch", "step") else sum(values) / len(values)
+        if not values:
+            continue
+        if key in ("epoch", "step"):
+            out[key] = values[-1]
+            continue
+        floats = [_number(v) for v in values]
+        # A value that is no float (an int beyond the float range) is kept as is: `_build` reports it.
+        bad = next((v for v, (_, why) in zip(values, floats, strict=True) if why), None)
+        out[key] = bad if bad is not None else _sum([f for f, _ in floats if f is not None]) / len(values)
     return out
 
 
@@ -269,6 +310,7 @@ def _build(rows: list[Any], fmt: Format, source: str, first_row: int = 0) -> His
     names: dict[str, None] = {}
     for row in rows:
         names.update(dict.fromkeys(str(k) for k in row))
+    _check_names(names, source)
     chosen, epoch_col, step_col, ignored = _mapping(names)
     if "train_loss" not in chosen and "val_loss" not in chosen:
         accepted = ", ".join(ALIASES["train_loss"][:4] + ALIASES["val_loss"][:4])
@@ -360,4 +402,12 @@ def _mean(values: list[float] | None) -> float | None:
         return None
     if len(values) == 1:
         return values[0]
-    return math.fsum(values) / len(values)  # NaN/inf propagate: a NaN step makes the epoch NaN
+    return _sum(values) / len(values)  # NaN/inf propagate: a NaN step makes the epoch NaN
+
+
+def _sum(values: list[float]) -> float:
+    """math.fsum, which raises on inf + -inf and on 1e308 + 1e308; then the float sum: nan, inf."""
+    try:
+        return math.fsum(values)
+    except (OverflowError, ValueError):
+        return sum(values)
