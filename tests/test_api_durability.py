@@ -102,3 +102,18 @@ def test_kill_9_the_server_and_restart(tmp_path: Path) -> None:
         assert failed["status"] == "failed" and failed["error"] == RESTART_REASON
         for job_id in queued:
             assert wait_for(c, job_id, ("succeeded", "failed"), timeout=90)["status"] == "succeeded"
+
+
+def test_serve_refuses_a_truncated_job_store_in_one_line(tmp_path: Path) -> None:
+    """Issue 15: a job store truncated to 0 bytes would open as an empty store and every job would be
+    gone without a word; the server refuses to start instead, and leaves the file for a restore."""
+    db = tmp_path / "advisor-jobs.sqlite"
+    db.write_bytes(b"")
+    env = {**os.environ, "ADVISOR_JOB_DB": str(db), "ADVISOR_JOB_SLOTS": "0"}
+    done = subprocess.run([sys.executable, "-m", "advisor", "serve", "--port", str(_free_port())], env=env,
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 2
+    assert done.stderr.strip().splitlines() == [
+        f"error: {db}: not a job store (0 bytes; it was truncated?); move it away to start an empty store, "
+        "or restore it from a backup"]
+    assert db.read_bytes() == b""

@@ -73,3 +73,53 @@ def test_missing_database_is_an_error_not_a_new_file(store: JobStore) -> None:
     assert not store.path.exists()
     with pytest.raises(JobNotFoundError):
         JobStore(store.path).get("nope")
+
+
+# Issue 15: a job store that lost its data is refused in one line, never replaced by an empty one.
+
+def _filled(path: Path) -> Path:
+    store = JobStore(path)
+    for i in range(40):
+        store.create("digits-mlp", "lr", {"seed": i, "note": "n" * 200})
+    assert not path.with_name(path.name + "-wal").exists()  # every connection closed: checkpointed
+    return path
+
+
+def _damage_pages(path: Path) -> None:
+    data = bytearray(path.read_bytes())
+    page = int.from_bytes(data[16:18], "big")
+    data[2 * page + 8: 2 * page + 400] = bytes(range(256)) + bytes(136)
+    path.write_bytes(bytes(data))
+
+
+@pytest.mark.parametrize(("spoil", "why"), [
+    (lambda p: p.write_bytes(b""), "(0 bytes; it was truncated?)"),
+    (lambda p: p.write_bytes(p.read_bytes()[: len(p.read_bytes()) // 2]), "(damaged"),
+    (_damage_pages, "(damaged"),
+])
+def test_a_truncated_or_damaged_store_is_refused_in_one_line(tmp_path: Path, spoil, why: str) -> None:
+    path = _filled(tmp_path / "advisor-jobs.sqlite")
+    spoil(path)
+    spoiled = path.read_bytes()
+    with pytest.raises(JobStoreError) as caught:
+        JobStore(path)
+    message = str(caught.value)
+    assert message.startswith(f"{path}: not a job store {why}") and "\n" not in message
+    assert message.endswith("move it away to start an empty store, or restore it from a backup")
+    assert path.read_bytes() == spoiled
+    with pytest.raises(JobStoreError, match="not a job store"):  # what /readyz calls
+        JobStore(path, create=False).check_writable()
+
+
+def test_a_store_damaged_while_serving_fails_the_readiness_check(tmp_path: Path) -> None:
+    store = JobStore(_filled(tmp_path / "jobs.sqlite"))
+    store.check_writable()
+    _damage_pages(store.path)
+    with pytest.raises(JobStoreError, match="not a job store \\(damaged"):
+        store.check_writable()
+
+
+def test_a_new_path_still_makes_an_empty_store(tmp_path: Path) -> None:
+    store = JobStore(tmp_path / "new" / "jobs.sqlite")
+    store.check_writable()
+    assert store.counts() == {} and sorted(p.name for p in store.path.parent.iterdir())[0] == "jobs.sqlite"

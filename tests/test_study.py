@@ -245,3 +245,41 @@ def test_a_held_write_lock_times_out_as_a_study_error(study: Study) -> None:
     assert not study.db.in_transaction
     study.finish(trial, 1.0, None, 0.0)  # the lock is gone: the same connection writes again
     assert study.trials()[0].status == "complete"
+
+
+# Issue 15: a study file that lost its data says so; it is never silently replaced by an empty study.
+
+def _filled(path: Path) -> Path:
+    """A closed study with enough trials to span several pages (the WAL checkpointed into the file)."""
+    study = Study(path)
+    for i in range(60):
+        study.finish(study.claim("w0", {"x": i, "pad": "p" * 200}, 100), float(i), None, 0.0)
+    study.close()
+    assert not path.with_name(path.name + "-wal").exists()
+    return path
+
+
+def _damage_pages(path: Path) -> None:
+    data = bytearray(path.read_bytes())
+    page = int.from_bytes(data[16:18], "big")
+    data[3 * page + 8: 3 * page + 400] = bytes(range(256)) + bytes(136)  # inside a trials page
+    path.write_bytes(bytes(data))
+
+
+@pytest.mark.parametrize(("spoil", "why"), [
+    (lambda p: p.write_bytes(b""), "(0 bytes; it was truncated?)"),
+    (lambda p: p.write_bytes(p.read_bytes()[: len(p.read_bytes()) // 2]), "(damaged"),
+    (_damage_pages, "(damaged"),
+    (lambda p: p.write_bytes(b"not a database " * 100), "(1500 bytes that are not an SQLite database)"),
+])
+def test_a_truncated_or_damaged_study_is_refused_in_one_line(tmp_path: Path, spoil, why: str) -> None:
+    path = _filled(tmp_path / "study.db")
+    spoil(path)
+    spoiled = path.read_bytes()
+    with pytest.raises(StudyError) as caught:
+        Study(path)
+    message = str(caught.value)
+    assert message.startswith(f"{path}: not a usable study database {why}") and "\n" not in message
+    assert message.endswith("move it away to start a new study, or restore it from a backup")
+    assert path.read_bytes() == spoiled  # left as it was for whoever restores it
+

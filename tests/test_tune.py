@@ -335,3 +335,17 @@ def test_the_convergence_plot_is_drawn_over_trial_ids() -> None:
     assert raw == [(2, 3.0), (4, 5.0), (5, 1.0)]
     assert best == [(2, 3.0), (4, 3.0), (5, 1.0)]  # ids, with the gap the interrupted trial left
     assert convergence_points(trials, maximize=True)[1] == [(2, 3.0), (4, 5.0), (5, 5.0)]
+
+
+# Issue 15: durable state that says what happened; parallel workers that never repeat a config.
+
+def test_resume_on_a_damaged_study_is_one_line_and_exit_2(cli, tmp_path: Path) -> None:
+    from .test_study import _damage_pages, _filled
+
+    db = _filled(tmp_path / "study.db")
+    _damage_pages(db)
+    result = cli(*tune_args(db, trials=3), "--resume")
+    assert result.code == 2
+    [line] = result.err.strip().splitlines()
+    assert line.startswith(f"error: {db}: not a usable study database (damaged") and "Traceback" not in line
+    assert line.endswith("move it away to start a new study, or restore it from a backup")

@@ -2,7 +2,8 @@
 
 Every state change is one short transaction; claiming a job is `BEGIN IMMEDIATE`, so two
 supervisors never start the same job. The file is never created behind the caller's back after
-startup: a database deleted while serving is reported (`JobStoreError`), not silently replaced.
+startup: a database deleted while serving is reported (`JobStoreError`), not silently replaced; one
+that is empty, not SQLite or damaged is refused at startup and fails the readiness check.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict
 
 from advisor.errors import JobConflictError, JobNotFoundError, JobStoreError
+from advisor.tuning.sqlite_files import create_new, damage
 
 JobStatus = Literal["queued", "running", "succeeded", "failed", "cancelled"]
 FINISHED = ("succeeded", "failed", "cancelled")
@@ -68,13 +70,15 @@ class JobStore:
     def __init__(self, path: str | Path, *, create: bool = True) -> None:
         self.path = Path(path)
         if create:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
             try:
-                with self._connect(must_exist=False) as db:
-                    db.execute("PRAGMA journal_mode=WAL")
-                    db.executescript(_SCHEMA)
-            except sqlite3.Error as exc:
+                if not self.path.exists():  # only a missing file starts an empty store
+                    create_new(self.path, _SCHEMA)
+            except (OSError, sqlite3.Error) as exc:
                 raise JobStoreError(f"cannot open the job database {self.path}: {exc}") from None
+            self.check()
+            with self._connect() as db:  # a store from an older version gets the tables it lacks
+                db.execute("PRAGMA journal_mode=WAL")
+                db.executescript(_SCHEMA)
 
     # -- plumbing
     @contextmanager
@@ -233,8 +237,21 @@ class JobStore:
                 )
             return len(dead)
 
+    def check(self) -> None:
+        """Raise JobStoreError, one line naming the file and what to do, unless the file is a sound
+        SQLite database (not empty, not truncated, `PRAGMA quick_check` passes)."""
+        if not self.path.exists():
+            raise JobStoreError(f"the job database {self.path} is missing")
+        with self._connect() as db:
+            why = damage(self.path, db)
+        if why is not None:
+            raise JobStoreError(f"{self.path}: not a job store ({why}); move it away to start an empty "
+                                "store, or restore it from a backup")
+
     def check_writable(self) -> None:
-        """Raise JobStoreError unless a write transaction can start and commit."""
+        """Raise JobStoreError unless the store is sound (`check`) and a write transaction can start
+        and commit: what /readyz asks."""
+        self.check()
         with self._write() as db:
             db.execute("CREATE TABLE IF NOT EXISTS _ready (at REAL)")
             db.execute("DELETE FROM _ready")

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from advisor.errors import StudyError
+from advisor.tuning.sqlite_files import connect_existing, create_new, damage
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -49,37 +50,55 @@ class Study:
     def __init__(self, path: str | Path) -> None:
         self.path = Path(path)
         try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            self.db = sqlite3.connect(self.path, timeout=30, isolation_level=None)
+            if not self.path.exists():  # only a missing file makes a new study; a damaged one is refused
+                create_new(self.path, SCHEMA)
+            self.db = connect_existing(self.path, timeout=30)
+        except (OSError, sqlite3.Error) as exc:
+            raise StudyError(f"{self.path}: cannot open the study database ({exc})") from None
+        why = damage(self.path, self.db)
+        if why is not None:
+            self.db.close()
+            raise StudyError(f"{self.path}: not a usable study database ({why}); move it away to start "
+                             "a new study, or restore it from a backup")
+        with self._errors():
             self.db.execute("PRAGMA journal_mode=WAL")
             self.db.execute("PRAGMA synchronous=NORMAL")
             self.db.executescript(SCHEMA)
-        except sqlite3.DatabaseError as exc:
-            raise StudyError(f"{self.path}: not a usable study database ({exc})") from None
 
     def close(self) -> None:
         self.db.close()
 
     @contextmanager
+    def _errors(self) -> Iterator[None]:
+        """SQLite's errors as one line naming the file (a page can go bad after the open's check)."""
+        try:
+            yield
+        except sqlite3.OperationalError as exc:
+            raise StudyError(f"{self.path}: {exc} (another process holds the study too long?)") from None
+        except sqlite3.DatabaseError as exc:
+            raise StudyError(f"{self.path}: not a usable study database (damaged: {exc}); "
+                             "restore it from a backup, or move it away to start a new study") from None
+
+    @contextmanager
     def _locked(self) -> Iterator[None]:
         """One write transaction: what is read inside it cannot change before it commits."""
-        try:
-            self.db.execute("BEGIN IMMEDIATE")
-            yield
-            self.db.execute("COMMIT")
-        except BaseException as exc:
-            if self.db.in_transaction:
-                self.db.execute("ROLLBACK")
-            if isinstance(exc, sqlite3.OperationalError):
-                raise StudyError(f"{self.path}: {exc} (another process holds the study too long?)") from None
-            raise
+        with self._errors():
+            try:
+                self.db.execute("BEGIN IMMEDIATE")
+                yield
+                self.db.execute("COMMIT")
+            except BaseException:
+                if self.db.in_transaction:
+                    self.db.execute("ROLLBACK")
+                raise
 
     def _write(self, sql: str, args: tuple[Any, ...] = ()) -> sqlite3.Cursor:
         with self._locked():
             return self.db.execute(sql, args)
 
     def meta(self) -> dict[str, str]:
-        return dict(self.db.execute("SELECT key, value FROM meta").fetchall())
+        with self._errors():
+            return dict(self.db.execute("SELECT key, value FROM meta").fetchall())
 
     def bind(self, fingerprint: dict[str, Any]) -> None:
         """Tie the study to one search space; refuse a study made for another."""
@@ -99,9 +118,10 @@ class Study:
                              "choose another `study` file")
 
     def trials(self) -> list[Trial]:
-        rows = self.db.execute(
-            "SELECT id, worker, status, config, value, error, duration FROM trials ORDER BY id"
-        ).fetchall()
+        with self._errors():
+            rows = self.db.execute(
+                "SELECT id, worker, status, config, value, error, duration FROM trials ORDER BY id"
+            ).fetchall()
         return [Trial(r[0], r[1], r[2], json.loads(r[3]), r[4], r[5], r[6]) for r in rows]
 
     def claim(self, worker: str, config: dict[str, Any], total: int) -> int | None:
