@@ -23,8 +23,12 @@ def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
 
 
 def loads_strict(text: str | bytes) -> Any:
-    """json.loads, refusing duplicate keys (DuplicateKeyError) and keeping json's own errors."""
-    return json.loads(text, object_pairs_hook=_no_duplicates)
+    """json.loads, refusing duplicate keys (DuplicateKeyError). Every refusal is a ValueError:
+    json's syntax errors, integers over Python's digit limit, and nesting too deep to parse."""
+    try:
+        return json.loads(text, object_pairs_hook=_no_duplicates)
+    except RecursionError:
+        raise ValueError("nested too deeply") from None
 
 
 def load_json(text: str, filename: str = "<string>") -> Any:
@@ -35,3 +39,5 @@ def load_json(text: str, filename: str = "<string>") -> Any:
         raise InputFileError(f"{filename}: invalid JSON: {exc}") from None
     except json.JSONDecodeError as exc:
         raise InputFileError(f"{filename}:{exc.lineno}: invalid JSON: {exc.msg}") from None
+    except ValueError as exc:  # an integer over the digit limit, nesting too deep
+        raise InputFileError(f"{filename}: invalid JSON: {exc}") from None
