@@ -24,5 +24,5 @@ def test_huge_integers_and_deep_nesting_are_value_errors_not_crashes() -> None:
         loads_strict("1" * 5000)
     with pytest.raises(ValueError, match="nested too deeply"):
         loads_strict("[" * 100_000 + "]" * 100_000)
-    with pytest.raises(InputFileError, match="p.json: invalid JSON"):
+    with pytest.raises(InputFileError, match=r"p\.json: invalid JSON"):
         load_json('{"n": ' + "9" * 5000 + "}", "p.json")
