@@ -10,14 +10,13 @@ from pydantic import BaseModel, ValidationError
 
 from advisor.errors import InputFileError
 from advisor.evidence.registry import probe_kinds, probe_names
-from advisor.evidence.results import ProbeResults
+from advisor.evidence.results import MAX_RESULT_INT, ProbeResults
 from advisor.yamlio import document_problems, load_document
 
 # A saved result is a regular file of at most MAX_RESULT_BYTES (a probe prints a few kB of curves);
 # no integer in it may exceed MAX_RESULT_INT (the largest count or byte size a probe measures), so
 # nothing a rule computes from it can overflow a float.
 MAX_RESULT_BYTES = 4 * 1024 * 1024
-MAX_RESULT_INT = 10**18
 M = TypeVar("M", bound=BaseModel)
 
 
