@@ -43,3 +43,17 @@ def test_job_database_lives_on_a_volume_the_user_owns() -> None:
     assert '"/data"' in dict(steps)["VOLUME"]
     run = " ".join(v for k, v in steps if k == "RUN")
     assert "chown advisor:advisor /data" in run
+
+
+def test_the_image_serves_probe_jobs_only_with_keys() -> None:
+    """The image binds 0.0.0.0: its job routes are on only when ADVISOR_API_KEYS is given, so
+    `advisor serve` starts (read-only) without keys instead of refusing or running jobs open."""
+    from advisor_api.server import check_exposure
+    from advisor_api.settings import Settings
+
+    env = " ".join(v for k, v in instructions() if k == "ENV")
+    assert "ADVISOR_JOB_ROUTES=keyed" in env
+    bare = Settings(job_routes="keyed")
+    assert not bare.jobs_enabled
+    check_exposure(bare, "0.0.0.0")
+    assert Settings(job_routes="keyed", api_keys=("k1",)).jobs_enabled

@@ -18,6 +18,7 @@ from . import docs, errors
 from .cache import ResponseCache
 from .limits import RequestLimits
 from .observability import Metrics, Observability, configure_json_logging
+from .quota import JobQuota
 from .responses import JSONBody
 from .routers import diagnose, health, jobs, recommend, rules
 from .security import require_key
@@ -39,13 +40,17 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         memory_mb=settings.job_memory_mb,
     )
 
+    jobs_on = settings.jobs_enabled
+
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        runner.start()  # fails jobs a dead server left running, then starts queued ones
+        if jobs_on:
+            runner.start()  # fails jobs a dead server left running, then starts queued ones
         try:
             yield
         finally:
-            runner.stop()
+            if jobs_on:
+                runner.stop()
 
     app = FastAPI(
         title="hparam-advisor",
@@ -63,7 +68,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.job_store = store
     app.state.job_runner = runner
     app.state.metrics = metrics = Metrics()
-    app.state.response_cache = ResponseCache(settings.response_cache_size)
+    app.state.response_cache = ResponseCache(settings.response_cache_size, settings.response_cache_bytes)
+    app.state.job_quota = JobQuota(settings.max_queued_jobs, settings.max_queued_jobs_per_key)
     errors.install(app)
     docs.install(app)  # public, as /openapi.json is
     # With API keys: job routes need one, and every other route but /healthz and /readyz when
@@ -74,7 +80,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     reads = keyed if settings.protect_reads else {}
     for router in (recommend.router, diagnose.router, rules.router):
         app.include_router(router, **reads)
-    app.include_router(jobs.router, **keyed)
+    if jobs_on:  # job_routes: "off", or "keyed" without keys, leaves them out (404, not in the schema)
+        app.include_router(jobs.router, **keyed)
     app.include_router(health.router)
     app.include_router(health.metrics_router, **reads)
     # Pure ASGI, outermost last: CORS (when configured), then the limits (415, 413, timeout), then
@@ -90,6 +97,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         RequestLimits,
         max_bytes=settings.max_body_bytes,
         per_path={"/v1/diagnose": settings.max_history_bytes},
+        concurrency={"/v1/diagnose": settings.diagnose_concurrency},
         timeout_s=settings.request_timeout_s,
     )
     app.add_middleware(Observability, metrics=metrics)

@@ -16,6 +16,7 @@ from advisor.jobs import JobStore
 
 from .cache import ResponseCache
 from .observability import Metrics
+from .quota import JobQuota
 from .settings import Settings
 
 
@@ -41,8 +42,13 @@ async def get_response_cache(request: Request) -> ResponseCache:
     return request.app.state.response_cache
 
 
+async def get_job_quota(request: Request) -> JobQuota:
+    return request.app.state.job_quota
+
+
 SettingsDep = Annotated[Settings, Depends(get_app_settings)]
 KnowledgeBaseDep = Annotated[KnowledgeBase, Depends(get_knowledge_base)]
 JobStoreDep = Annotated[JobStore, Depends(get_job_store)]
 MetricsDep = Annotated[Metrics, Depends(get_metrics)]
 ResponseCacheDep = Annotated[ResponseCache, Depends(get_response_cache)]
+JobQuotaDep = Annotated[JobQuota, Depends(get_job_quota)]

@@ -51,7 +51,14 @@ PROBLEM_SCHEMA: dict[str, Any] = {
 TITLES = {400: "Bad Request", 401: "Unauthorized", 404: "Not Found", 405: "Method Not Allowed",
            409: "Conflict", 424: "Failed Dependency", 503: "Service Unavailable",
            413: "Content Too Large", 415: "Unsupported Media Type",
-           422: "Unprocessable Content", 500: "Internal Server Error"}
+           422: "Unprocessable Content", 429: "Too Many Requests", 500: "Internal Server Error"}
+# A 422 lists at most this many problems (and says how many there were): an error body stays small
+# however many fields a request gets wrong.
+MAX_PROBLEMS = 20
+
+
+class QueueFullError(AdvisorError):
+    """Too many probe jobs queued (in all, or for this API key): 429, retry later."""
 
 
 def problem(status: int, detail: str, errors: list[FieldProblem] | None = None,
@@ -60,7 +67,7 @@ def problem(status: int, detail: str, errors: list[FieldProblem] | None = None,
                             "status": status, "detail": detail}
     if errors is not None:
         body["errors"] = [{"loc": list(p.location), "path": p.path, "msg": p.message}
-                          for p in errors]
+                          for p in errors[:MAX_PROBLEMS]]
     return JSONBody(body, status_code=status, media_type=PROBLEM_JSON, headers=headers)
 
 
@@ -83,6 +90,7 @@ def problem_responses(
 # with a path parameter add 422, which FastAPI would otherwise document as its own JSON shape.
 READ_ERRORS = (404, 500, 503)
 WRITE_ERRORS = (400, 404, 413, 415, 422, 500, 503)
+JOB_WRITE_ERRORS = (*WRITE_ERRORS, 429)
 DELETE_ERRORS = (404, 409, 500, 503)
 
 
@@ -95,12 +103,20 @@ def invalid_body(problem: ValidationError | str, *within: str | int) -> RequestV
         if isinstance(problem, str)
         else problem.errors(include_url=False)
     )
-    return RequestValidationError([{**e, "loc": ("body", *within, *e["loc"])} for e in found])
+    exc = RequestValidationError([{**e, "loc": ("body", *within, *e["loc"])} for e in found[:MAX_PROBLEMS]])
+    exc.total = len(found)  # type: ignore[attr-defined]
+    return exc
+
+
+def _count(total: int) -> str:
+    listed = f"; the first {MAX_PROBLEMS} are listed" if total > MAX_PROBLEMS else ""
+    return f"{total} invalid field(s){listed}"
 
 
 async def _validation(request: Request, exc: RequestValidationError) -> JSONBody:
-    errors = problems_from_error_dicts(exc.errors(), strip=("body",))
-    return problem(422, f"{len(errors)} invalid field(s)", errors)
+    found = exc.errors()
+    errors = problems_from_error_dicts(found[:MAX_PROBLEMS], strip=("body",))
+    return problem(422, _count(getattr(exc, "total", len(found))), errors)
 
 
 # Status by error class, most specific first (the first class in the exception's MRO that is here
@@ -114,6 +130,7 @@ STATUS: dict[type[AdvisorError], int] = {
     JobConflictError: 409,
     UserModelError: 424,  # the request was valid; the user's model/target code raised
     JobStoreError: 503,
+    QueueFullError: 429,
     MissingDependencyError: 503,  # the server lacks an optional package: not the client's fault
     InternalError: 500,
     AdvisorError: 400,
@@ -127,13 +144,15 @@ def status_of(exc: AdvisorError) -> int:
 async def _advisor(request: Request, exc: AdvisorError) -> JSONBody:
     status = status_of(exc)
     if isinstance(exc, ProfileError):
-        return problem(status, f"{len(exc.problems)} invalid field(s)", list(exc.problems))
+        return problem(status, _count(len(exc.problems)), list(exc.problems[:MAX_PROBLEMS]))
     if isinstance(exc, HistoryError):
-        problems = [FieldProblem(("history", *p.location), p.message) for p in exc.problems]
+        problems = [FieldProblem(("history", *p.location), p.message) for p in exc.problems[:MAX_PROBLEMS]]
         return problem(status, str(exc).split("\n", 1)[0], problems)
     if isinstance(exc, JobStoreError):
         log.error("job store unavailable: %s", exc)
         return problem(status, "the job store is unavailable; see /readyz")
+    if isinstance(exc, QueueFullError):
+        return problem(status, str(exc), headers={"Retry-After": "30"})
     if status >= 500:
         log.error("%s on %s %s: %s", type(exc).__name__, request.method, request.url.path, exc)
     return problem(status, str(exc))

@@ -19,6 +19,9 @@ from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 request_id_var: contextvars.ContextVar[str] = contextvars.ContextVar("request_id", default="-")
 _SANE_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
 access_log = logging.getLogger("advisor_api.access")
+# Metric labels are bounded by construction: a method outside this set is "other", a path that no
+# route matched is "(unmatched)" (routes are templates), a status is an int of three digits.
+METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
 
 
 class JsonFormatter(logging.Formatter):
@@ -110,8 +113,9 @@ class Observability:
             elapsed = time.perf_counter() - start
             route = getattr(scope.get("route"), "path", None) or "(unmatched)"
             method = scope["method"]
-            self._count(method, route, status).inc()
-            self._time(method, route).observe(elapsed)
+            label = method if method in METHODS else "other"
+            self._count(label, route, status).inc()
+            self._time(label, route).observe(elapsed)
             if access_log.isEnabledFor(logging.INFO):
                 path = scope["path"]
                 fields = {"method": method, "path": path, "route": route, "status": status,

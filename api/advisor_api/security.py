@@ -5,7 +5,7 @@ from __future__ import annotations
 import hmac
 from typing import Annotated
 
-from fastapi import Depends, HTTPException
+from fastapi import Depends, HTTPException, Request
 from fastapi.security import APIKeyHeader
 
 from .dependencies import SettingsDep
@@ -35,3 +35,12 @@ async def require_key(settings: SettingsDep, key: Annotated[str | None, Depends(
         raise HTTPException(
             401, "a valid X-API-Key header is required", headers={"WWW-Authenticate": "ApiKey"}
         )
+
+
+async def caller_key(request: Request, settings: SettingsDep) -> str | None:
+    """The API key the request was admitted with (`require_key` checked it); None without keys.
+    Read from the headers, not through `_header`, so the schema shows no key where none is needed."""
+    return request.headers.get("x-api-key") if settings.api_keys else None
+
+
+CallerKeyDep = Annotated[str | None, Depends(caller_key)]

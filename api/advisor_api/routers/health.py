@@ -42,15 +42,15 @@ async def healthz(kb: KnowledgeBaseDep) -> Health:
     responses=problem_responses(READ_ERRORS, {503: "Not ready (problem details)."}),
 )
 def readyz(kb: KnowledgeBaseDep, store: JobStoreDep) -> Readiness | JSONBody:
-    """Readiness: the knowledge base is loaded and the job store takes writes (a disk check, so
-    this one runs in the thread pool)."""
+    """Readiness: the knowledge base is loaded and the job store is sound and takes writes (a disk
+    check, so this one runs in the thread pool). 503 names the first problem, in one line."""
     checks = {"knowledge_base": len(kb) > 0, "job_store": True}
     detail = ""
     try:
         store.check_writable()
     except JobStoreError as exc:
         checks["job_store"] = False
-        detail = str(exc)
+        detail = str(exc).strip().split("\n", 1)[0]
     if not all(checks.values()):
         return problem(503, detail or "the knowledge base is not loaded")
     return Readiness(checks=checks)

@@ -7,7 +7,7 @@ job database (SQLite, blocking) are sync and run in the thread pool.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Response
 from pydantic import BaseModel, ValidationError
@@ -15,10 +15,16 @@ from pydantic import BaseModel, ValidationError
 from advisor.jobs import ProbeJobRequest
 from advisor.jobs.store import Job
 
-from ..dependencies import JobStoreDep, SettingsDep
-from ..errors import DELETE_ERRORS, READ_ERRORS, WRITE_ERRORS, invalid_body, problem_responses
+from ..dependencies import JobQuotaDep, JobStoreDep, SettingsDep
+from ..errors import DELETE_ERRORS, JOB_WRITE_ERRORS, READ_ERRORS, invalid_body, problem_responses
+from ..routing import JSONRoute, validated_body
+from ..security import CallerKeyDep
 
-router = APIRouter(prefix="/v1", tags=["probe jobs"])
+router = APIRouter(prefix="/v1", tags=["probe jobs"], route_class=JSONRoute)
+JobBody = Annotated[
+    ProbeJobRequest,
+    validated_body(ProbeJobRequest, ProbeJobRequest.model_validate),
+]
 
 
 class ProbeTargets(BaseModel):
@@ -59,12 +65,18 @@ def _checked_options(body: ProbeJobRequest, targets: dict[str, str]) -> dict[str
     status_code=202,
     response_model=Job,
     response_description="The job, queued; `Location` is where to poll it.",
-    responses=problem_responses(WRITE_ERRORS, {422: "Unknown target, probe or option (problem details)."}),
+    responses=problem_responses(
+        JOB_WRITE_ERRORS, {422: "Unknown target, probe or option (problem details).",
+                           429: "Too many jobs queued (in all, or for this key); Retry-After."}
+    ),
 )
-def create_job(body: ProbeJobRequest, settings: SettingsDep, store: JobStoreDep, response: Response) -> Job:
+def create_job(
+    body: JobBody, settings: SettingsDep, store: JobStoreDep, quota: JobQuotaDep, key: CallerKeyDep,
+    response: Response,
+) -> Job:
     """Queue a probe (lr, batch, sanity, data-scaling) on an allow-listed target."""
     options = _checked_options(body, settings.probe_targets)
-    job = store.create(body.target, body.probe, options)
+    job = quota.admit(store, key, lambda: store.create(body.target, body.probe, options))
     response.headers["Location"] = f"/v1/probe-jobs/{job.id}"
     return job
 

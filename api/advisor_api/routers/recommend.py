@@ -2,19 +2,21 @@
 
 from __future__ import annotations
 
+import hashlib
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Body, Request
+from fastapi import APIRouter
 from fastapi.responses import Response
-from pydantic import BaseModel, ConfigDict, PlainValidator
+from pydantic import BaseModel, ConfigDict
 
 from advisor import ProbeResults, Profile, Recommendation, recommend
 
 from ..dependencies import KnowledgeBaseDep, ResponseCacheDep
 from ..errors import WRITE_ERRORS, problem_responses
 from ..responses import encode_json
+from ..routing import JSONRoute, validated_body
 
-router = APIRouter(prefix="/v1", tags=["recommend"])
+router = APIRouter(prefix="/v1", tags=["recommend"], route_class=JSONRoute)
 
 
 class RecommendRequest(BaseModel):
@@ -37,9 +39,7 @@ def _recommend_request(body: Any) -> RecommendRequest:
 # The body: either a bare Profile or a RecommendRequest (the schema says so: anyOf of the two).
 _BODY_DOC = 'A profile, or {"profile": ..., "probes": ...} with the results of probe jobs.'
 RecommendBody = Annotated[
-    RecommendRequest,
-    PlainValidator(_recommend_request, json_schema_input_type=Profile | RecommendRequest),
-    Body(description=_BODY_DOC),
+    RecommendRequest, validated_body(Profile | RecommendRequest, _recommend_request, _BODY_DOC)
 ]
 
 
@@ -49,13 +49,12 @@ RecommendBody = Annotated[
     response_description="The recommendation: config, search space, advice, every value explained.",
     responses=problem_responses(WRITE_ERRORS, {422: "Invalid profile (problem details with field paths)."}),
 )
-async def post_recommend(
-    body: RecommendBody, request: Request, kb: KnowledgeBaseDep, cache: ResponseCacheDep
-) -> Response:
+async def post_recommend(body: RecommendBody, kb: KnowledgeBaseDep, cache: ResponseCacheDep) -> Response:
     """Recommend a starting config and a search space for a profile (and probe results)."""
     # Async on purpose: under a millisecond of CPU, cheaper in the loop than a thread-pool hop.
-    # The answer is a pure function of the body and the KB: identical bodies reuse its bytes.
-    key = (id(kb), await request.body())  # the bytes FastAPI already read
+    # The answer is a pure function of the validated request and the KB: equal requests (however
+    # spelt or padded) reuse its bytes. The key is a digest of the canonical JSON, never the body.
+    key = (id(kb), hashlib.blake2b(body.model_dump_json().encode(), digest_size=16).digest())
     encoded = cache.get(key)
     if encoded is None:
         encoded = encode_json(recommend(body.profile, body.probes, kb=kb).to_dict())
