@@ -14,8 +14,6 @@ import sqlite3
 import uuid
 from pathlib import Path
 
-_MAGIC = b"SQLite format 3\x00"
-
 
 def create_new(path: Path, schema: str) -> None:
     """Create `path` as a WAL database holding `schema`, unless a file is already there."""
@@ -41,19 +39,17 @@ def connect_existing(path: Path, timeout: float) -> sqlite3.Connection:
 def damage(path: Path, db: sqlite3.Connection | None = None) -> str | None:
     """Why the existing file at `path` is not a sound SQLite database (a few words), or None.
 
-    `db`, when given, is an open connection to it (it sees the write-ahead log as well)."""
+    `db`, when given, is an open connection to it (it sees the write-ahead log as well). The file is
+    never opened here but through SQLite: closing any other descriptor of it would drop the POSIX locks
+    this process's connections hold, and another process would then delete a live write-ahead log."""
     try:
         size = path.stat().st_size
-        with path.open("rb") as fh:
-            head = fh.read(len(_MAGIC))
     except FileNotFoundError:
         return "the file is missing"
     except OSError as exc:
         return f"unreadable: {exc.strerror or exc}"
     if size == 0:
         return "0 bytes; it was truncated?"
-    if head != _MAGIC:
-        return f"{size} bytes that are not an SQLite database"
     try:
         with contextlib.ExitStack() as stack:
             if db is None:
@@ -62,8 +58,10 @@ def damage(path: Path, db: sqlite3.Connection | None = None) -> str | None:
     except sqlite3.OperationalError as exc:
         if "locked" in str(exc) or "busy" in str(exc):
             return None  # in use by another writer: not damage (the caller's next statement waits)
-        return f"damaged: {exc}"
+        return f"unreadable: {exc}"
     except sqlite3.DatabaseError as exc:
+        if "not a database" in str(exc):
+            return f"{size} bytes that are not an SQLite database"
         return f"damaged: {exc}"
     if rows == ["ok"]:
         return None
