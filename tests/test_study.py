@@ -283,3 +283,41 @@ def test_a_truncated_or_damaged_study_is_refused_in_one_line(tmp_path: Path, spo
     assert message.endswith("move it away to start a new study, or restore it from a backup")
     assert path.read_bytes() == spoiled  # left as it was for whoever restores it
 
+
+
+def test_finish_does_not_overwrite_an_interrupted_mark(study: Study) -> None:
+    trial = study.claim("w0", {"x": 1}, total=2)
+    assert study.interrupt_running() == 1  # a resume that found its owner gone
+    assert study.finish(trial, 0.5, None, 1.0) is False  # the late worker's result is not recorded
+    [stored] = study.trials()
+    assert (stored.status, stored.value, stored.error) == ("interrupted", None, "worker died mid-trial")
+
+
+def test_opening_a_study_twice_in_one_process_keeps_the_write_ahead_log(tmp_path: Path) -> None:
+    """The open's check reads the file only through SQLite: a plain open()/close() of the database
+    would drop this process's POSIX locks, and the next process to close its connection would think
+    itself the last and delete the live write-ahead log (the trials in it were lost)."""
+    first = Study(tmp_path / "study.db")
+    trial = first.claim("w0", {"x": 1}, total=2)
+    second = Study(first.path)  # e.g. the heartbeat thread's connection
+    reader = "import sqlite3, sys; sqlite3.connect(sys.argv[1]).execute('SELECT * FROM trials').fetchall()"
+    subprocess.run([sys.executable, "-c", reader, str(first.path)], check=True, timeout=60)
+    assert first.path.with_name("study.db-wal").exists()
+    first.finish(trial, 1.0, None, 0.0)
+    assert [t.status for t in second.trials()] == ["complete"]
+    first.close()
+    second.close()
+
+
+def test_resume_interrupts_only_trials_whose_owner_is_gone(study: Study) -> None:
+    from advisor.tuning.study import LEASE_S, Owner
+
+    mine = study.claim("w0", {"x": 1}, total=9, owner=Owner.here())  # a live process on this host
+    gone = study.claim("w0", {"x": 2}, total=9, owner=Owner(Owner.here().host, 2**22 + 7, None))
+    away_fresh = study.claim("w0", {"x": 3}, total=9, owner=Owner("elsewhere", 1, None))
+    away_stale = study.claim("w0", {"x": 4}, total=9, owner=Owner("elsewhere", 2, None))
+    study.db.execute("UPDATE trials SET heartbeat = heartbeat - ? WHERE id = ?", (2 * LEASE_S, away_stale))
+    assert study.interrupt_running() == 2
+    status = {t.id: t.status for t in study.trials()}
+    assert status == {mine: "running", gone: "interrupted", away_fresh: "running", away_stale: "interrupted"}
+    assert study.trials()[0].worker_id == f"{Owner.here().host}:{Owner.here().pid}:w0"

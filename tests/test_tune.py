@@ -349,3 +349,70 @@ def test_resume_on_a_damaged_study_is_one_line_and_exit_2(cli, tmp_path: Path) -
     [line] = result.err.strip().splitlines()
     assert line.startswith(f"error: {db}: not a usable study database (damaged") and "Traceback" not in line
     assert line.endswith("move it away to start a new study, or restore it from a backup")
+
+
+def _trials(db: Path) -> list:
+    from advisor.tuning.tuner import study_trials
+
+    return study_trials(db)
+
+
+def test_four_workers_in_two_processes_never_repeat_a_config(tmp_path: Path) -> None:
+    """Two `advisor tune --workers 2` on one study (as from two shells): 20 trials, 20 distinct configs,
+    the starting config once. All four workers' first trials run at once (the rendezvous objective),
+    so each asks while the others' points are pending - where the starting config used to run 4 times."""
+    db = tmp_path / "study.db"
+    env = {**os.environ, "RENDEZVOUS_DIR": str(tmp_path / "arrived"), "RENDEZVOUS_N": "4"}
+    objective = ROOT / "tests" / "objectives" / "rendezvous.py"
+    cmd = [sys.executable, "-m", "advisor", "tune", str(PROFILE), "--objective", f"{objective}:objective",
+           "--trials", "20", "--study", str(db), "--workers", "2", "--resume"]  # the second joins the first
+    procs = [subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+             for _ in range(2)]
+    for proc in procs:
+        _, err = proc.communicate(timeout=300)
+        assert proc.returncode == 0, err
+    trials = _trials(db)
+    assert [t.id for t in trials] == list(range(1, 21)) and {t.status for t in trials} == {"complete"}
+    names = [d.name for d in recommend(load_profile(PROFILE)).search_space]
+    points = [tuple(t.config[n] for n in names) for t in trials]
+    assert len(set(points)) == 20  # no config ran twice
+    start = recommend(load_profile(PROFILE)).config
+    assert points.count(tuple(start[n] for n in names)) == 1
+    assert len({t.worker_id for t in trials}) == 4  # host:pid:w0/w1 of two processes
+    assert len({t.seed for t in trials}) == 20  # each ask its own seed, recorded
+
+
+def test_resume_during_a_live_run_leaves_its_trials_alone(tmp_path: Path) -> None:
+    db = tmp_path / "study.db"
+    objective = tmp_path / "gated.py"
+    objective.write_text(GATED)
+    live_cmd = [sys.executable, "-m", "advisor", "tune", str(PROFILE), "--objective",
+                f"{objective}:objective", "--trials", "6", "--study", str(db)]
+    log = tmp_path / "tune.log"
+    with log.open("wb") as err:
+        live = subprocess.Popen(live_cmd, env={**os.environ, "GATE_AFTER": "2"}, stdout=subprocess.DEVNULL,
+                                stderr=err)
+    resume_cmd = [sys.executable, "-m", "advisor", *tune_args(db, "quadratic", 6), "--resume"]
+    try:
+        deadline = time.monotonic() + 60
+        while count(db, "complete") < 2 or count(db, "running") < 1:  # the live run sits in trial 3
+            assert live.poll() is None, f"tune exited early: {log.read_text()}"
+            assert time.monotonic() < deadline, "the live run never reached its third trial"
+            time.sleep(0.05)
+        [held] = [t for t in _trials(db) if t.status == "running"]
+        assert held.owner is not None and held.owner.pid == live.pid
+        during = subprocess.run(resume_cmd, capture_output=True, text=True, timeout=120)
+        assert during.returncode == 0, during.stderr
+        after = {t.id: t for t in _trials(db)}
+        assert (after[held.id].status, after[held.id].error) == ("running", None)  # left alone
+        assert [t.status for t in after.values()].count("complete") == 5  # its slot stays taken
+        assert "interrupted" not in {t.status for t in after.values()}
+    finally:
+        live.kill()
+        live.wait()
+    # Its owner gone, the next resume interrupts that trial and runs its slot again.
+    again = subprocess.run(resume_cmd, capture_output=True, text=True, timeout=120)
+    assert again.returncode == 0, again.stderr
+    final = {t.id: t for t in _trials(db)}
+    assert (final[held.id].status, final[held.id].error) == ("interrupted", "worker died mid-trial")
+    assert [t.status for t in final.values()].count("complete") == 6

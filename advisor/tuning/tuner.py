@@ -2,13 +2,17 @@
 
 The objective is imported by name in each worker (never pickled); every finished trial is in the
 study database before the next point is asked; failed and NaN trials are told to the optimizer as
-a bad value; workers share the database and each refits from its history before asking.
+a bad value; workers share the database and each refits from its history before asking. The point
+a worker runs is settled inside the claim's transaction against every running trial's point, so
+workers in one process or many never repeat a config, and the starting config runs once.
 """
 
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import io
+import json
 import math
 import multiprocessing
 import os
@@ -16,6 +20,7 @@ import signal
 import threading
 import time
 import traceback
+import uuid
 import warnings
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -25,13 +30,16 @@ from typing import Any
 from advisor.core.recommendation import Recommendation
 from advisor.core.search_space import point_to_config, to_skopt_dimensions
 from advisor.errors import AdvisorError
-from advisor.tuning.study import Study, StudyError, Trial
+from advisor.tuning.study import HEARTBEAT_S, Owner, Study, StudyError, Trial
 from advisor.user_code import import_callable
 
 OnTrial = Callable[[Trial, list[Trial]], None]
 
 
 INTERRUPTED = "interrupted (Ctrl-C)"
+LIVE = ("running", "complete", "failed")  # an interrupted trial's point is free to be run again
+# Per process, so two runs on one study (same --seed, same worker names) never share a seed.
+_PROCESS_TOKEN = uuid.uuid4().hex
 
 
 class TrialTimeout(Exception):
@@ -63,33 +71,49 @@ def _bad_value(values: list[float]) -> float:
     return worst + max(1.0, worst - best)
 
 
-def _ask(rec: Recommendation, history: list[Trial], settings: TuneSettings, worker: str) -> dict[str, Any]:
+def _seed(settings: TuneSettings, worker: str, asked: str) -> int:
+    """A seed no other worker, here or in another process, uses: a hash, not a sum, of what tells
+    the ask apart (a sum made `w0` after n+1 trials equal `w1` after n)."""
+    key = f"{settings.seed}:{_PROCESS_TOKEN}:{os.getpid()}:{worker}:{asked}".encode()
+    return int.from_bytes(hashlib.blake2b(key, digest_size=4).digest(), "big") >> 1
+
+
+def _key(config: dict[str, Any], names: list[str]) -> str:
+    return json.dumps([config.get(n) for n in names], sort_keys=True)
+
+
+def _ask(rec: Recommendation, live: list[Trial], settings: TuneSettings, seed: int) -> dict[str, Any]:
+    """The next point, given every finished and running trial; never one of theirs while the space
+    has another (a discrete space can run out)."""
     from skopt import Optimizer
 
     dims = rec.search_space
-    start = {d.name: rec.config[d.name] for d in dims}
-    if not history or not dims:
-        return dict(rec.config)
-    if all({d.name: t.config.get(d.name) for d in dims} != start for t in history):
-        return dict(rec.config)  # the starting config runs first
+    names = [d.name for d in dims]
+    taken = {_key(t.config, names) for t in live}
+    if not dims or _key(rec.config, names) not in taken:
+        return dict(rec.config)  # the starting config runs first, and once
     sign = -1.0 if settings.maximize else 1.0
-    done = [t for t in history if t.status in ("complete", "failed")]
+    done = [t for t in live if t.status in ("complete", "failed")]
     good = [sign * t.value for t in done if t.status == "complete" and t.value is not None]
     bad = _bad_value(good)
-    xs = [[t.config[d.name] for d in dims] for t in done]
+    xs = [[t.config[n] for n in names] for t in done]
     ys = [sign * t.value if t.status == "complete" and t.value is not None else bad for t in done]
-    running = [[t.config[d.name] for d in dims] for t in history if t.status == "running"]
+    running = [[t.config[n] for n in names] for t in live if t.status == "running"]
     opt = Optimizer(to_skopt_dimensions(dims), base_estimator="GP", acq_func="EI",
-                    n_initial_points=min(5, max(1, settings.trials // 4)),
-                    random_state=settings.seed + sum(map(ord, worker)) + len(history))
+                    n_initial_points=min(5, max(1, settings.trials // 4)), random_state=seed)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         if xs:
             opt.tell(xs, ys)
         if running:  # constant liar: pretend pending trials scored the best so far
             opt.tell(running, [min(ys) if ys else 0.0] * len(running))
-        point = opt.ask()
-    return point_to_config(dims, point, rec.config)
+        config = point_to_config(dims, opt.ask(), rec.config)
+        # The GP can land on a point it was told (flat EI, a small discrete space): draw instead.
+        for point in opt.space.rvs(n_samples=50, random_state=seed):
+            if _key(config, names) not in taken:
+                break
+            config = point_to_config(dims, point, rec.config)
+    return config
 
 
 def _call(objective: Callable[[dict[str, Any]], Any], config: dict[str, Any],
@@ -133,32 +157,78 @@ def _no_second_interrupt() -> Iterator[None]:
         signal.signal(signal.SIGINT, previous)
 
 
+class _Heartbeat:
+    """Refreshes this process's running trial in the study while the objective runs (a thread with its
+    own connection), so a resume elsewhere can tell a live run from a dead one."""
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+        self.trial: int | None = None
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="tune-heartbeat", daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        try:
+            study = Study(self.path)  # the worker has just opened it: this never makes a new file
+        except StudyError:
+            return  # the worker reports it
+        try:
+            while not self._stop.wait(HEARTBEAT_S):
+                if self.trial is not None:
+                    with contextlib.suppress(StudyError):  # busy or unwell: the next beat tries again
+                        study.beat([self.trial])
+        finally:
+            study.close()
+
+    def close(self) -> None:
+        self._stop.set()
+        self._thread.join(timeout=5)
+
+
 def run_worker(rec: Recommendation, settings: TuneSettings, worker: str,
                on_trial: OnTrial | None = None) -> None:
     objective = import_callable(settings.objective)
+    owner = Owner.here()
     study = Study(settings.study)
+    heartbeat = _Heartbeat(settings.study)
     try:
         while True:
-            history = study.trials()
-            live = [t for t in history if t.status in ("running", "complete", "failed")]
+            live = [t for t in study.trials() if t.status in LIVE]
             if len(live) >= settings.trials:
                 return
-            config = _ask(rec, live, settings, worker)
-            trial_id = study.claim(worker, config, settings.trials)
-            if trial_id is None:
+            seed = _seed(settings, worker, str(len(live)))
+            prepared = _ask(rec, live, settings, seed)  # the slow GP fit, outside the write lock
+            seen = {t.id for t in live}
+
+            def propose(trials: list[Trial], prepared: dict[str, Any] = prepared, seen: set[int] = seen,
+                        seed: int = seed) -> tuple[dict[str, Any], int]:
+                # Inside the claim: if another worker claimed a point since, ask again seeing it.
+                now = [t for t in trials if t.status in LIVE]
+                if {t.id for t in now} <= seen:
+                    return prepared, seed
+                again = _seed(settings, worker, f"{len(now)} in the claim")
+                return _ask(rec, now, settings, again), again
+
+            claimed = study.claim_next(worker, settings.trials, propose, owner=owner)
+            if claimed is None:
                 return
+            trial_id = heartbeat.trial = claimed.id
             started = time.perf_counter()
             try:
-                value, error = _call(objective, config, settings.trial_timeout)
-                study.finish(trial_id, value, error, time.perf_counter() - started)
+                value, error = _call(objective, claimed.config, settings.trial_timeout)
+                recorded = study.finish(trial_id, value, error, time.perf_counter() - started)
             except KeyboardInterrupt:  # Ctrl-C: the trial is marked, finished ones stay saved
                 with _no_second_interrupt():
                     study.interrupt(trial_id, INTERRUPTED)
                 raise
-            if on_trial is not None:
+            finally:
+                heartbeat.trial = None
+            if on_trial is not None and recorded:
                 trials = study.trials()
                 on_trial(next(t for t in trials if t.id == trial_id), trials)
     finally:
+        heartbeat.close()
         study.close()
 
 
