@@ -28,7 +28,10 @@ def encode_json(value: Any) -> bytes:
         text = json.dumps(value, ensure_ascii=False, allow_nan=False, separators=(",", ":"))
     except ValueError:  # a NaN or an infinity somewhere: rare, so only then walk the value
         text = json.dumps(finite_or_none(value), ensure_ascii=False, allow_nan=False, separators=(",", ":"))
-    return text.encode("utf-8")
+    try:
+        return text.encode("utf-8")
+    except UnicodeEncodeError:  # a lone surrogate echoed from a request: JSON's \u escape is valid
+        return json.dumps(json.loads(text), ensure_ascii=True, separators=(",", ":")).encode("ascii")
 
 
 class JSONBody(JSONResponse):
