@@ -53,7 +53,7 @@ __all__ = [
     "parse_profile",
     "recommend",
 ]
-__version__ = "0.1.0"
+from advisor.version import __version__ as __version__  # re-exported
 
 
 def __getattr__(name: str) -> object:

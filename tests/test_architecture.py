@@ -14,7 +14,7 @@ FOLDERS = {"advisor": ROOT / "advisor", "advisor_probes": ROOT / "probes" / "adv
            "advisor_api": ROOT / "api" / "advisor_api", "advisor_rules": ROOT / "rules" / "advisor_rules"}
 # Layers, lowest first; a unit may import from its own layer's unit and from units listed before it.
 LAYERS = [
-    {"advisor.errors", "advisor.yamlio", "advisor.jsonio", "advisor.user_code"},
+    {"advisor.errors", "advisor.yamlio", "advisor.jsonio", "advisor.user_code", "advisor.version"},
     {"advisor.profile"},
     {"advisor.evidence"},
     {"advisor.core", "advisor_rules"},

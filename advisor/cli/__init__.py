@@ -108,10 +108,9 @@ app = typer.Typer(
 def _show_version(value: bool) -> None:
     if value:  # eager: runs before any command module is imported
         from advisor.cli.terminal import Terminal
+        from advisor.version import __version__  # its own module: no cycle through `advisor`
 
-        # The root package, loaded before any of its submodules; not imported by name, which would
-        # make an import cycle (`advisor/__main__.py` imports this package).
-        Terminal().raw(f"advisor {sys.modules['advisor'].__version__}\n")
+        Terminal().raw(f"advisor {__version__}\n")
         raise typer.Exit(0)
 
 

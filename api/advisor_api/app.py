@@ -9,10 +9,10 @@ from typing import Any
 from fastapi import Depends, FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 
-import advisor
-from advisor import load_knowledge_base
+from advisor.core.knowledge import load_knowledge_base
 from advisor.jobs.runner import JobRunner
 from advisor.jobs.store import JobStore
+from advisor.version import __version__
 
 from . import docs, errors
 from .cache import ResponseCache
@@ -54,7 +54,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     app = FastAPI(
         title="hparam-advisor",
-        version=advisor.__version__,
+        version=__version__,
         description="Rule-based hyperparameter advice: a starting config and a search space, "
         "every value explained by the rules that produced it; training-run diagnosis; probe jobs.",
         lifespan=lifespan,

@@ -11,7 +11,7 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 
-from advisor import KnowledgeBase
+from advisor.core.knowledge import KnowledgeBase
 from advisor.jobs import JobStore
 
 from .cache import ResponseCache

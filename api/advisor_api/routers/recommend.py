@@ -9,7 +9,9 @@ from fastapi import APIRouter
 from fastapi.responses import Response
 from pydantic import BaseModel, ConfigDict
 
-from advisor import ProbeResults, Profile, Recommendation, recommend
+from advisor.core.recommendation import Recommendation, recommend
+from advisor.evidence.results import ProbeResults
+from advisor.profile.model import Profile
 
 from ..dependencies import KnowledgeBaseDep, ResponseCacheDep
 from ..errors import WRITE_ERRORS, problem_responses
