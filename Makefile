@@ -85,6 +85,12 @@ bench-init: $(STAMP)
 	$(BIN)/python benchmarks/init_accuracy.py --suite init_suite2
 	$(BIN)/python benchmarks/init_accuracy.py --suite init_suite3
 
+# Issue 15: 10 minutes of mixed traffic (valid, invalid, oversize, slow-header) at 50 connections
+# against one uvicorn worker: peak server RSS, p99 per class, errors, /healthz p99.
+.PHONY: bench-soak
+bench-soak: $(STAMP)
+	$(BIN)/python benchmarks/soak.py --minutes 10
+
 .PHONY: bench-api
 bench-api: $(STAMP)
 	command -v wrk >/dev/null || apt-get install -y -q wrk
