@@ -4,6 +4,7 @@ an error naming the key, never "last one wins". Used for JSON files and HTTP bod
 from __future__ import annotations
 
 import json
+import sys
 from typing import Any
 
 from advisor.errors import InputFileError
@@ -29,6 +30,10 @@ def loads_strict(text: str | bytes) -> Any:
         return json.loads(text, object_pairs_hook=_no_duplicates)
     except RecursionError:
         raise ValueError("nested too deeply") from None
+    except ValueError as exc:
+        if "integer string conversion" in str(exc):  # int() refusing a number past the digit limit
+            raise ValueError(f"an integer of more than {sys.get_int_max_str_digits()} digits") from None
+        raise
 
 
 def load_json(text: str, filename: str = "<string>") -> Any:

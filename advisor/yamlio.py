@@ -182,18 +182,10 @@ def load_document(path: str | Path, limit: int, what: str) -> Any:
 
 
 def load_json_text(text: str, filename: str) -> Any:
-    """advisor.jsonio.load_json, with the failures json.loads raises outside JSONDecodeError."""
+    """advisor.jsonio.load_json: duplicate keys, huge integers and deep nesting are input errors."""
     from advisor.jsonio import load_json
 
-    try:
-        return load_json(text, filename)
-    except RecursionError:
-        raise InputFileError(f"{filename}: invalid JSON: nested too deeply") from None
-    except InputFileError:
-        raise
-    except ValueError:  # int() refusing a number of more than 4300 digits
-        raise InputFileError(f"{filename}: invalid JSON: an integer of more than {_MAX_INT_DIGITS} "
-                             "digits") from None
+    return load_json(text, filename)
 
 
 # ---- The document boundary --------------------------------------------------------------------

@@ -7,8 +7,9 @@ Of the connections, `--slow` send slow request heads (half a head, then nothing:
 408 at the header timeout); the rest loop over a mix of valid requests (/v1/recommend over the
 example profiles with varied budgets, /v1/diagnose on a short history), invalid ones (a bad
 profile, broken JSON, a duplicate key, 5,000 unknown option keys) and oversize ones (a 1.5 MB
-chunked body and a 2 GB Content-Length: 413 and the connection closed). A separate connection
-asks /healthz every 100 ms throughout. Reports the server's peak RSS, p50/p99 per class, errors
+chunked body and a 2 GB Content-Length: 413 and the connection closed). A separate process (not
+the load generator's busy event loop) asks /healthz every 100 ms throughout. Reports the server's
+peak RSS, p50/p99 per class, errors
 (an unexpected status, a 5xx other than /v1/diagnose's 503 + Retry-After when its slots are
 full, a dropped or stuck connection) and the /healthz p99. Exit 1 on errors.
 """
@@ -18,6 +19,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import multiprocessing
 import os
 import random
 import socket
@@ -28,6 +30,7 @@ import tempfile
 import time
 from collections import defaultdict
 from pathlib import Path
+from typing import Any
 
 import psutil
 import yaml
@@ -182,24 +185,40 @@ class Soak:
                 continue
             self.latency["slow-header"].append(time.perf_counter() - start)
 
-    async def health(self) -> None:
-        reader, writer = await self._connect()
-        while time.monotonic() < self.deadline:
-            start = time.perf_counter()
-            try:
-                writer.write(_request("GET", "/healthz"))
-                await writer.drain()
-                status, _ = await asyncio.wait_for(_read_response(reader), 10)
-                self.statuses["/healthz"][status] += 1
-                if status != 200:
-                    self._error("/healthz", f"status {status}")
-            except (OSError, asyncio.IncompleteReadError, TimeoutError, ConnectionError) as exc:
-                self._error("/healthz", f"{type(exc).__name__}: {exc}")
-                reader, writer = await self._connect()
-                continue
-            self.latency["/healthz"].append(time.perf_counter() - start)
-            await asyncio.sleep(0.1)
-        writer.close()
+
+
+def probe_health(port: int, seconds: float, out: Any) -> None:
+    """/healthz every 100 ms on its own kept-alive connection, from its own process: the load
+    generator's busy event loop must not count as the server's latency. Sends (latencies, errors)."""
+    deadline = time.monotonic() + seconds
+    latencies: list[float] = []
+    errors: list[str] = []
+    sock = socket.create_connection(("127.0.0.1", port), timeout=10)
+    while time.monotonic() < deadline:
+        start = time.perf_counter()
+        try:
+            sock.sendall(_request("GET", "/healthz"))
+            head = b""
+            while b"\r\n\r\n" not in head:
+                chunk = sock.recv(65536)
+                if not chunk:
+                    raise ConnectionError("closed")
+                head += chunk
+            status = int(head.split(b" ", 2)[1])
+            length = int(next((line.split(b":", 1)[1] for line in head.split(b"\r\n")
+                               if line.lower().startswith(b"content-length:")), b"0"))
+            body = head.split(b"\r\n\r\n", 1)[1]
+            while len(body) < length:
+                body += sock.recv(65536)
+            if status != 200:
+                errors.append(f"status {status}")
+        except (OSError, ConnectionError, ValueError) as exc:
+            errors.append(f"{type(exc).__name__}: {exc}")
+            sock = socket.create_connection(("127.0.0.1", port), timeout=10)
+            continue
+        latencies.append(time.perf_counter() - start)
+        time.sleep(0.1)
+    out.put((latencies, errors))
 
 
 def _free_port() -> int:
@@ -232,7 +251,7 @@ def _pct(values: list[float], q: float) -> float:
 
 async def _run(soak: Soak, connections: int, slow: int) -> None:
     tasks = [soak.mixed(i) for i in range(connections - slow)] + [soak.slow() for _ in range(slow)]
-    await asyncio.gather(soak.health(), *tasks)
+    await asyncio.gather(*tasks)
 
 
 def main() -> None:
@@ -263,7 +282,16 @@ def main() -> None:
             await asyncio.gather(_run(soak, args.connections, args.slow), sample_rss())
 
         started = time.monotonic()
+        results: Any = multiprocessing.Queue()
+        prober = multiprocessing.Process(target=probe_health, args=(port, args.minutes * 60, results))
+        prober.start()
         asyncio.run(everything())
+        health, health_errors = results.get(timeout=120)
+        prober.join(timeout=30)
+        soak.latency["/healthz"] = health
+        soak.statuses["/healthz"][200] = len(health)
+        soak.errors["/healthz"] = len(health_errors)
+        soak.samples += health_errors[:3]
         elapsed = time.monotonic() - started
         rss_end = server.memory_info().rss
     finally:
