@@ -47,12 +47,14 @@ def _free_port() -> int:
 
 
 @contextmanager
-def serve_in_thread(app: Any) -> Iterator[str]:
-    """A real uvicorn server on a free loopback port (lifespan included); yields its base URL."""
+def serve_in_thread(app: Any, **options: Any) -> Iterator[str]:
+    """A real uvicorn server on a free loopback port (lifespan included), with uvicorn `options`
+    (e.g. the protocol `advisor serve` runs); yields its base URL."""
     import uvicorn
 
     port = _free_port()
-    srv = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+    config = uvicorn.Config(app, host="127.0.0.1", port=port, **{"log_level": "warning", **options})
+    srv = uvicorn.Server(config)
     thread = threading.Thread(target=srv.run, daemon=True)
     thread.start()
     deadline = time.monotonic() + 10

@@ -23,7 +23,7 @@ from advisor_api.cache import ResponseCache
 from advisor_api.server import UVICORN_OPTIONS, check_exposure, protocol_with_timeout
 from advisor_api.settings import Settings, SettingsError, load_settings
 
-from .conftest import EXAMPLES, _free_port, base_profile
+from .conftest import EXAMPLES, base_profile, serve_in_thread
 
 PROFILE = yaml.safe_load(EXAMPLES[0].read_text())
 
@@ -35,22 +35,10 @@ def _settings(tmp_path: Path, **overrides: Any) -> Settings:
 @contextmanager
 def guarded_server(app: Any, header_timeout_s: float = 10.0) -> Iterator[tuple[str, int]]:
     """uvicorn as `advisor serve` runs it (our protocol), in a thread; yields (host, port)."""
-    import uvicorn
-
-    port = _free_port()
-    options = {**UVICORN_OPTIONS, "http": protocol_with_timeout(header_timeout_s), "log_level": "warning"}
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, **options))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started:
-        assert time.monotonic() < deadline, "server did not start"
-        time.sleep(0.02)
-    try:
-        yield "127.0.0.1", port
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)
+    options = {**UVICORN_OPTIONS, "http": protocol_with_timeout(header_timeout_s)}
+    with serve_in_thread(app, **options) as url:
+        host, port = url.removeprefix("http://").split(":")
+        yield host, int(port)
 
 
 def _read_response(sock: socket.socket, timeout: float = 10) -> tuple[bytes, bool]:
