@@ -67,6 +67,7 @@ from torch.utils.data import DataLoader, Dataset, TensorDataset, WeightedRandomS
 
 sys.path.insert(0, str(Path(__file__).parent))
 from init_suite import COUNT, Case
+from init_suite2 import _ListDataset  # a list of samples as a Dataset, written once
 
 
 def _g(seed: int) -> torch.Generator:
@@ -80,17 +81,6 @@ def _t(task: str, modality: str | None, n: int, classes: int | None, family: str
         "data.sparse_features": sparse, "model.family": family, "model.num_params": COUNT,
         "model.normalization": norm, "model.activation": act, "loss.name": loss,
     }
-
-
-class _ListDataset(Dataset):
-    def __init__(self, items: list[Any]) -> None:
-        self.items = items
-
-    def __len__(self) -> int:
-        return len(self.items)
-
-    def __getitem__(self, i: int) -> Any:
-        return self.items[i]
 
 
 def _img_ds(seed: int, n: int, c: int, hw: int, classes: int) -> TensorDataset:

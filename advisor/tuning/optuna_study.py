@@ -14,7 +14,6 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import logging
-import math
 import multiprocessing
 import os
 import signal
@@ -22,9 +21,8 @@ import socket
 import tempfile
 import threading
 import time
-import traceback
 import warnings
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -37,6 +35,7 @@ from optuna.trial import FrozenTrial, TrialState
 from advisor.core.recommendation import Recommendation
 from advisor.core.search_space import Dimension
 from advisor.errors import AdvisorError, StudyError
+from advisor.tuning.objective_call import call_objective
 from advisor.tuning.skopt_sampler import SkoptSampler, distributions
 from advisor.tuning.tuner import fingerprint
 from advisor.user_code import import_callable
@@ -55,10 +54,6 @@ CTRL_C = "interrupted (Ctrl-C)"
 SAMPLERS = ("gp", "optuna-gp", "tpe")
 HEARTBEAT_S = 10
 READY_WAIT_S = 60.0
-
-
-class TrialTimeout(Exception):
-    pass
 
 
 def storage_url(storage: str | Path) -> str:
@@ -270,39 +265,6 @@ def claim(study: optuna.Study, n_trials: int) -> int | None:
     raise StudyError(f"study {study.study_name!r}: no trial slot could be claimed (too much contention)")
 
 
-def _call(objective: Callable[[dict[str, Any]], Any], config: dict[str, Any],
-          timeout: float | None) -> tuple[float | None, str | None]:
-    """(value, None) or (None, error): an exception, NaN, a non-number, or a timeout is an error."""
-    use_alarm = timeout is not None and threading.current_thread() is threading.main_thread()
-
-    def on_alarm(signum: int, frame: Any) -> None:
-        raise TrialTimeout
-
-    if use_alarm:
-        previous = signal.signal(signal.SIGALRM, on_alarm)
-        signal.setitimer(signal.ITIMER_REAL, timeout)
-    try:
-        result = objective(dict(config))
-    except TrialTimeout:
-        return None, f"timed out after {timeout:g} s"
-    except Exception as exc:
-        tb = traceback.extract_tb(exc.__traceback__)[-1]
-        return None, f"{type(exc).__name__}: {exc} (at {Path(tb.filename).name}:{tb.lineno})"
-    finally:
-        if use_alarm:
-            signal.setitimer(signal.ITIMER_REAL, 0)
-            signal.signal(signal.SIGALRM, previous)
-    if isinstance(result, dict):
-        if "value" not in result:
-            return None, f"objective returned a dict without 'value' (keys: {sorted(map(str, result))})"
-        result = result["value"]
-    if isinstance(result, bool) or not isinstance(result, int | float):
-        return None, f"objective returned {result!r} ({type(result).__name__}), expected a number"
-    if not math.isfinite(result):
-        return None, f"objective returned {result}"
-    return float(result), None
-
-
 class _SamplingLock:
     """One worker at a time, among this machine's processes on a study, claims a trial and stores its
     point, so each sampler sees every other running trial's point (the constant liar needs it): two GP
@@ -420,7 +382,7 @@ def run_worker(study: optuna.Study, work: _Work, index: int) -> None:
                 trial.set_user_attr(WORKER, worker)
                 params = {n: _suggest(trial, n, d) for n, d in space.items()}  # stored before the unlock
             try:
-                value, error = _call(objective, {**base, **params}, work.trial_timeout)
+                value, error = call_objective(objective, {**base, **params}, work.trial_timeout)
             except KeyboardInterrupt:  # the slot is freed: a resumed study runs it again
                 with contextlib.suppress(Exception):
                     trial.set_user_attr(INTERRUPTED, CTRL_C)

@@ -13,13 +13,11 @@ import contextlib
 import hashlib
 import io
 import json
-import math
 import multiprocessing
 import os
 import signal
 import threading
 import time
-import traceback
 import uuid
 import warnings
 from collections.abc import Callable, Iterator
@@ -30,6 +28,7 @@ from typing import Any
 from advisor.core.recommendation import Recommendation
 from advisor.core.search_space import point_to_config, to_skopt_dimensions
 from advisor.errors import AdvisorError
+from advisor.tuning.objective_call import call_objective
 from advisor.tuning.study import HEARTBEAT_S, Owner, Study, StudyError, Trial
 from advisor.user_code import import_callable
 
@@ -40,10 +39,6 @@ INTERRUPTED = "interrupted (Ctrl-C)"
 LIVE = ("running", "complete", "failed")  # an interrupted trial's point is free to be run again
 # Per process, so two runs on one study (same --seed, same worker names) never share a seed.
 _PROCESS_TOKEN = uuid.uuid4().hex
-
-
-class TrialTimeout(Exception):
-    pass
 
 
 @dataclass(frozen=True)
@@ -114,34 +109,6 @@ def _ask(rec: Recommendation, live: list[Trial], settings: TuneSettings, seed: i
                 break
             config = point_to_config(dims, point, rec.config)
     return config
-
-
-def _call(objective: Callable[[dict[str, Any]], Any], config: dict[str, Any],
-          timeout: float | None) -> tuple[float | None, str | None]:
-    use_alarm = timeout is not None and threading.current_thread() is threading.main_thread()
-
-    def on_alarm(signum: int, frame: Any) -> None:
-        raise TrialTimeout
-
-    if use_alarm:
-        previous = signal.signal(signal.SIGALRM, on_alarm)
-        signal.setitimer(signal.ITIMER_REAL, timeout)
-    try:
-        result = objective(dict(config))
-    except TrialTimeout:
-        return None, f"timed out after {timeout:g} s"
-    except Exception as exc:
-        tb = traceback.extract_tb(exc.__traceback__)[-1]
-        return None, f"{type(exc).__name__}: {exc} (at {Path(tb.filename).name}:{tb.lineno})"
-    finally:
-        if use_alarm:
-            signal.setitimer(signal.ITIMER_REAL, 0)
-            signal.signal(signal.SIGALRM, previous)
-    if isinstance(result, bool) or not isinstance(result, int | float):
-        return None, f"objective returned {result!r} ({type(result).__name__}), expected a number"
-    if not math.isfinite(result):
-        return None, f"objective returned {result}"
-    return float(result), None
 
 
 @contextlib.contextmanager
@@ -216,7 +183,7 @@ def run_worker(rec: Recommendation, settings: TuneSettings, worker: str,
             trial_id = heartbeat.trial = claimed.id
             started = time.perf_counter()
             try:
-                value, error = _call(objective, claimed.config, settings.trial_timeout)
+                value, error = call_objective(objective, claimed.config, settings.trial_timeout)
                 recorded = study.finish(trial_id, value, error, time.perf_counter() - started)
             except KeyboardInterrupt:  # Ctrl-C: the trial is marked, finished ones stay saved
                 with _no_second_interrupt():
