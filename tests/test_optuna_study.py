@@ -25,6 +25,7 @@ from advisor.errors import AdvisorError, StudyError
 from advisor.tuning.optuna_study import (
     ERROR,
     INTERRUPTED,
+    OWNER,
     STARTING,
     WORKER,
     WORKER_DIED,
@@ -252,6 +253,9 @@ def test_a_killed_workers_trial_is_fail_and_its_slot_runs_again(tmp_path: Path) 
         if age > 4:
             break
         time.sleep(0.2)
+    # As if the worker had run on another machine: only its silence tells that it died.
+    running = study.get_trials()[0]
+    study._storage.set_trial_user_attr(running._trial_id, OWNER, {"host": "elsewhere", "pid": proc.pid})
     trials = run_trials(study, f"{TOY}:quadratic", 2)
     assert trials[0].state == TrialState.FAIL
     assert trials[0].user_attrs[INTERRUPTED] == WORKER_DIED

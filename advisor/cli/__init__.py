@@ -140,7 +140,7 @@ def exit_code_of(exc: AdvisorError) -> int:
 
 # Library messages name parameters in backticks; on the command line those are these flags.
 FLAGS = {"memory": "--memory", "gpu": "--gpu", "trials": "--trials", "resume": "--resume",
-         "study": "--study"}
+         "storage": "--storage", "study_name": "--study-name"}
 _PARAM = re.compile(r"`([a-z_]+)`")
 
 

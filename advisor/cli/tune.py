@@ -1,8 +1,10 @@
-"""`advisor tune PROFILE --objective SPEC --trials N --study FILE [--resume] [--workers N]`."""
+"""`advisor tune PROFILE --objective SPEC [--trials N] [--storage PATH|URL] [--study-name NAME] [--resume]
+[--workers N] [--sampler gp|optuna-gp|tpe] [--pruner curve|median|halving|none]`."""
 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 from rich.table import Table
@@ -13,72 +15,111 @@ from advisor.cli.terminal import Terminal
 from advisor.core.recommendation import recommend
 from advisor.outputs.files import write_atomic
 from advisor.profile.model import load_profile
-from advisor.tuning.study import Trial
-from advisor.tuning.tuner import TuneSettings, best_trial, convergence_plot, study_trials, tune
 from advisor.yamlio import dump_yaml
+
+if TYPE_CHECKING:
+    from advisor.tuning.trials import TrialRecord
+
+SAMPLERS = ("gp", "optuna-gp", "tpe")  # advisor.tuning.optuna_study.SAMPLERS, without importing Optuna
+PRUNERS = ("curve", "median", "halving", "none")
+
+
+def _choice(value: str, allowed: tuple[str, ...], option: str) -> str:
+    if value not in allowed:
+        raise typer.BadParameter(f"{value!r} is not one of {', '.join(allowed)}", param_hint=option)
+    return value
 
 
 def command(
     profile: Path = typer.Argument(..., help="Profile file (YAML or JSON).", dir_okay=False),
     objective: str = typer.Option(..., "--objective", help="package.module:function or file.py:function;"
-                                  " objective(config: dict) -> float (validation loss)."),
+                                  " objective(config: dict) -> float (validation loss), or "
+                                  "objective(config, report) calling report(step, value) to be prunable."),
     trials: int | None = typer.Option(None, "--trials", min=1, show_default=False,
                                       help="Finished trials the study should reach (default: the "
                                       "profile's budget.trials)."),
-    study: Path = typer.Option(Path("out/study.db"), "--study", dir_okay=False, help="SQLite study file."),
-    resume: bool = typer.Option(False, "--resume", help="Continue an existing study."),
+    storage: str = typer.Option("out/study.db", "--storage",
+                                help="SQLite study file, or a database URL every machine joins "
+                                "(postgresql://user:pw@host/db)."),
+    study_name: str = typer.Option("advisor", "--study-name", help="Study name inside the storage."),
+    resume: bool = typer.Option(False, "--resume", help="Continue (or join) an existing study."),
     workers: int = typer.Option(1, "--workers", min=1, max=64, help="Local worker processes."),
+    sampler: str = typer.Option("gp", "--sampler", help="gp (scikit-optimize GP), optuna-gp or tpe."),
+    pruner: str = typer.Option("curve", "--pruner", help="curve (the diagnosis rules), median or halving "
+                               "(Optuna's, with the curve rules), or none; needs an objective that reports."),
     maximize: bool = typer.Option(False, "--maximize", help="The objective is a score to maximize."),
     trial_timeout: float | None = typer.Option(None, "--trial-timeout", min=0.001,
                                                help="Seconds before a trial counts as failed."),
+    heartbeat: int = typer.Option(10, "--heartbeat", min=1, help="Seconds between a running trial's "
+                                  "heartbeats; a trial silent for twice that is its dead worker's."),
+    out: Path | None = typer.Option(None, "--out", file_okay=False, show_default=False,
+                                    help="Folder for best_config.yaml and convergence.png (default: the "
+                                    "study file's folder, or ./out for a URL)."),
     seed: int = typer.Option(0, "--seed"),
     rules_dir: Path | None = RULES_DIR,
 ) -> None:
     """Search the recommended space; every finished trial is saved before the next starts."""
+    from advisor.tuning.trials import best_trial, convergence_plot
+    from advisor.tuning.tuner import TuneSettings, tune
+
+    _choice(sampler, SAMPLERS, "--sampler")
+    _choice(pruner, PRUNERS, "--pruner")
     terminal = Terminal()
     prof = load_profile(profile)
     rec = recommend(prof, kb=knowledge_base(rules_dir))
     total = trials or prof.budget.trials
-    settings = TuneSettings(objective=objective, study=str(study), trials=total, maximize=maximize,
-                            seed=seed, workers=workers, trial_timeout=trial_timeout, resume=resume)
+    settings = TuneSettings(objective=objective, storage=storage, study_name=study_name, trials=total,
+                            maximize=maximize, seed=seed, workers=workers, trial_timeout=trial_timeout,
+                            resume=resume, sampler=sampler, pruner=pruner, heartbeat=heartbeat)
+    where = _where(storage, study_name)
     try:
         with terminal.progress("tune", total=total, unit="trial", every=1) as advance:
-            def on_trial(trial: Trial, all_trials: list[Trial]) -> None:
-                finished = sum(t.status in ("complete", "failed") for t in all_trials)
+            def on_trial(trial: TrialRecord, all_trials: list[TrialRecord]) -> None:
+                finished = sum(t.status in ("complete", "failed", "pruned") for t in all_trials)
                 best = best_trial(all_trials, maximize)
-                shown = "failed" if trial.value is None else f"{trial.value:.4g}"
+                shown = {"complete": f"{trial.value:.4g}" if trial.value is not None else "",
+                         "pruned": f"pruned at step {(trial.pruned_by or {}).get('step')}"
+                         }.get(trial.status, trial.status)
                 advance(finished, f"#{trial.id} {shown}" + (f", best {best.value:.4g}" if best else ""))
 
             results = tune(rec, settings, on_trial)
     except KeyboardInterrupt:
-        raise Interrupted(_saved(study)) from None
-    out = study.parent
-    terminal.out.print(_table(results, [d.name for d in rec.search_space], study, terminal.out.width))
+        raise Interrupted(_saved(storage, study_name, where)) from None
+    folder = out or (Path(storage).parent if "://" not in storage else Path("out"))
+    terminal.out.print(_table(results, [d.name for d in rec.search_space], where, terminal.out.width))
     best = best_trial(results, maximize)
     if best is None:
         failed = [t for t in results if t.status == "failed"]
         first = f"; the first, trial #{failed[0].id}: {failed[0].error}" if failed else ""
         terminal.error(f"all {len(failed)} trials failed{first}")
         raise typer.Exit(1)
-    write_atomic(out / "best_config.yaml", dump_yaml(best.config))
-    plot = convergence_plot(results, maximize, out / "convergence.png")
-    terminal.out.print(f"best: trial #{best.id} = {best.value:.5g}; wrote {out / 'best_config.yaml'}"
+    folder.mkdir(parents=True, exist_ok=True)
+    write_atomic(folder / "best_config.yaml", dump_yaml(best.config))
+    plot = convergence_plot(results, maximize, folder / "convergence.png")
+    terminal.out.print(f"best: trial #{best.id} = {best.value:.5g}; wrote {folder / 'best_config.yaml'}"
                        + (f", {plot}" if plot else ""))
     for t in results:
         if t.error:
             terminal.note(f"trial #{t.id} {t.status}: {t.error}")
 
 
-def _saved(study: Path) -> str:
-    finished = [t for t in study_trials(study) if t.status in ("complete", "failed")]
+def _where(storage: str, study_name: str) -> str:
+    shown = storage if "://" not in storage else storage.split("@")[-1]  # no password on screen
+    return f"study {study_name!r} in {shown}"
+
+
+def _saved(storage: str, study_name: str, where: str) -> str:
+    from advisor.tuning.tuner import study_records
+
+    finished = [t for t in study_records(storage, study_name) if t.status in ("complete", "failed", "pruned")]
     if not finished:
-        return f"no trial had finished, nothing is saved in {study} yet"
+        return f"no trial had finished, nothing is saved in {where} yet"
     n = len(finished)
-    return (f"{n} finished trial{'s are' if n != 1 else ' is'} saved in {study}; "
+    return (f"{n} finished trial{'s are' if n != 1 else ' is'} saved in {where}; "
             "run the same command with --resume to continue")
 
 
-def _table(results: list[Trial], names: list[str], study: Path, width: int) -> Table:
+def _table(results: list[TrialRecord], names: list[str], where: str, width: int) -> Table:
     """One row per trial; a failed trial's error clipped to the room the other columns leave (at most
     60 characters; the notes after the table hold each whole)."""
     columns = ["id", "status", "value", *names, "seconds"]
@@ -87,7 +128,7 @@ def _table(results: list[Trial], names: list[str], study: Path, width: int) -> T
             for t in results]
     used = sum(max(len(c), *(len(r[i]) for r in rows)) + 3 for i, c in enumerate(columns)) + 4
     room = min(60, max(12, width - used - 3))
-    table = Table(title=f"{len(results)} trials in {study}", title_justify="left")
+    table = Table(title=f"{len(results)} trials of {where}", title_justify="left")
     for col in columns:
         table.add_column(col, no_wrap=True)
     table.add_column("error", overflow="ellipsis", style="red")  # the one column that gives way

@@ -6,7 +6,9 @@ The study is Optuna's own, readable with the plain Optuna API and optuna-dashboa
 adds: the fingerprint of the space in the study's user attrs (a study of another space is refused,
 naming the difference); the starting config enqueued as trial 0, once; a claim that keeps the total of
 finished-or-running trials at exactly `n_trials` across every worker; a heartbeat, so a killed
-worker's trial becomes FAIL with `interrupted = "worker died"` and its slot is run again.
+worker's trial becomes FAIL with `interrupted = "worker died"` and its slot is run again (at once when
+the worker ran on this host and its process is gone, else once its heartbeat is stale); pruning through
+the `report` callable the objective may take (`advisor.tuning.pruning`).
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import logging
+import math
 import multiprocessing
 import os
 import signal
@@ -22,7 +25,7 @@ import tempfile
 import threading
 import time
 import warnings
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -35,9 +38,10 @@ from optuna.trial import FrozenTrial, TrialState
 from advisor.core.recommendation import Recommendation
 from advisor.core.search_space import Dimension
 from advisor.errors import AdvisorError, StudyError
-from advisor.tuning.objective_call import call_objective
+from advisor.tuning.objective_call import Outcome, call_objective
+from advisor.tuning.pruning import PRUNERS, CurveRules, Reporter, optuna_pruner
 from advisor.tuning.skopt_sampler import SkoptSampler, distributions
-from advisor.tuning.tuner import fingerprint
+from advisor.tuning.trials import ERROR, INTERRUPTED, PRUNED_BY, TrialRecord, record
 from advisor.user_code import import_callable
 
 log = logging.getLogger(__name__)
@@ -47,13 +51,22 @@ BASE_CONFIG = "advisor:base_config"
 READY = "advisor:ready"
 STARTING = "advisor:starting_config"  # trial user attrs
 WORKER = "advisor:worker"
-ERROR = "error"
-INTERRUPTED = "interrupted"  # a FAIL that does not count: its slot is run again
+OWNER = "advisor:owner"  # {"host", "pid", "started"}: tells a dead local worker from a live one
 WORKER_DIED = "worker died"
 CTRL_C = "interrupted (Ctrl-C)"
 SAMPLERS = ("gp", "optuna-gp", "tpe")
 HEARTBEAT_S = 10
 READY_WAIT_S = 60.0
+POLL_S = 0.5  # while other workers finish the last trials
+OnTrial = Callable[[TrialRecord, list[TrialRecord]], None]
+OLD_FORMAT = ("{path} is a study file of the old `advisor tune` format, which Optuna cannot read; "
+              "move it away (or give another `storage`) to start a new study")
+
+
+def fingerprint(rec: Recommendation, maximize: bool) -> dict[str, Any]:
+    """What binds a study to its recommendation: the search space and the direction."""
+    return {"search_space": [d.model_dump(mode="json") for d in rec.search_space],
+            "direction": "maximize" if maximize else "minimize"}
 
 
 def storage_url(storage: str | Path) -> str:
@@ -62,8 +75,34 @@ def storage_url(storage: str | Path) -> str:
     if "://" in text:
         return text
     path = Path(text).expanduser().resolve()
+    if path.exists():
+        check_sqlite_file(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     return f"sqlite:///{path}"
+
+
+def check_sqlite_file(path: Path) -> None:
+    """An existing study file must be a sound SQLite database and not the pre-Optuna format: SQLite
+    would open a truncated file as an empty database, and the trials would be gone without a word."""
+    import sqlite3
+
+    from advisor.tuning.sqlite_files import connect_existing, damage
+
+    if not path.is_file():
+        raise StudyError(f"{path}: not a regular file; pass a study file or a database URL")
+    if path.stat().st_size == 0:
+        return  # an empty file is an empty database: Optuna makes its tables in it
+    why = damage(path)
+    if why:
+        raise StudyError(f"{path}: not a usable study database ({why}); move it away to start a new "
+                         "study, or restore it from a backup")
+    with contextlib.closing(connect_existing(path, timeout=30)) as db:
+        try:
+            tables = {r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+        except sqlite3.DatabaseError as exc:
+            raise StudyError(f"{path}: not a usable study database ({exc})") from None
+    if "meta" in tables and "trials" in tables and "studies" not in tables:
+        raise StudyError(OLD_FORMAT.format(path=path))
 
 
 def _shown(url: str) -> str:
@@ -75,7 +114,7 @@ def _shown(url: str) -> str:
 
 
 def _on_stale(study: optuna.Study, trial: FrozenTrial) -> None:
-    log.warning("trial %d of %s: its worker died (no heartbeat); marked FAIL", trial.number, study.study_name)
+    log.warning("trial %d of %s: its worker died; marked FAIL", trial.number, study.study_name)
 
 
 def _unusable(url: str, exc: Exception) -> StudyError:
@@ -178,25 +217,26 @@ def open_study(rec: Recommendation, storage: str | Path, name: str = "advisor", 
     while not study.user_attrs.get(READY):
         if FINGERPRINT not in study.user_attrs and study.get_trials(deepcopy=False):
             raise StudyError(f"{where} was not made by `advisor tune` (no search-space fingerprint); "
-                             "choose another study name")
+                             "choose another `study_name`")
         if time.monotonic() > deadline:
             raise StudyError(f"{where} is not set up: the process creating it stopped before it was ready; "
-                             "choose another study name, or delete it with optuna.delete_study")
+                             "choose another `study_name`, or delete it with optuna.delete_study")
         time.sleep(0.1)
     diffs = differences(study.user_attrs.get(FINGERPRINT, {}), wanted)
     if diffs:
         raise StudyError(f"{where} belongs to another search space or direction: {'; '.join(diffs)}; "
-                         "choose another study name or storage")
+                         "choose another `study_name` or `storage`")
     if not resume:
         done = len(study.get_trials(deepcopy=False, states=(TrialState.COMPLETE, TrialState.FAIL)))
         raise StudyError(f"{where} already exists ({done} finished trials); set `resume` to continue it, "
-                         "or choose another study name")
+                         "or choose another `study_name`")
     return study
 
 
 def counts(trial: FrozenTrial) -> bool:
-    """Whether a trial takes one of the study's `n_trials` slots (an interrupted one frees its slot)."""
-    return trial.state != TrialState.PRUNED and not trial.user_attrs.get(INTERRUPTED)
+    """Whether a trial takes one of the study's `n_trials` slots (an interrupted one frees its slot; a
+    pruned one keeps it: pruning saves epochs, not trials)."""
+    return not trial.user_attrs.get(INTERRUPTED)
 
 
 def _ranks(trials: Sequence[FrozenTrial]) -> dict[int, int]:
@@ -216,17 +256,54 @@ def rdb(storage: Any) -> RDBStorage | None:
     return backend if isinstance(backend, RDBStorage) else None
 
 
+def _owner() -> dict[str, Any]:
+    return {"host": socket.gethostname(), "pid": os.getpid(), "started": _process_start(os.getpid())}
+
+
+def _process_start(pid: int) -> int | None:
+    """The process's start time in clock ticks since boot (Linux), so a reused pid is not taken for it."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return None
+    return int(stat[stat.rindex(")") + 2:].split()[19])
+
+
+def _gone(owner: Any) -> bool:
+    """Whether `owner` was a process on this host that no longer runs."""
+    if not isinstance(owner, dict) or owner.get("host") != socket.gethostname():
+        return False
+    pid = owner.get("pid")
+    if not isinstance(pid, int):
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:
+        return False
+    started = owner.get("started")
+    return started is not None and _process_start(pid) not in (None, started)
+
+
 def fail_stale_trials(study: optuna.Study) -> None:
-    """Trials whose worker stopped beating: FAIL, marked `interrupted = "worker died"` (set while still
-    RUNNING, since Optuna refuses attrs on a finished trial), then Optuna's stale-trial callback."""
+    """Trials whose worker is gone: FAIL, marked `interrupted = "worker died"` (set while still RUNNING,
+    since Optuna refuses attrs on a finished trial), then Optuna's stale-trial callback. Gone means a
+    process of this host that no longer runs, or a heartbeat older than the grace period."""
     storage = rdb(study._storage)
-    if storage is None or storage.get_heartbeat_interval() is None:
+    if storage is None:
         return
-    grace = storage.grace_period or 2 * storage.heartbeat_interval
-    for trial_id in storage._get_stale_trial_ids(study._study_id):
+    dead: dict[int, str] = {}
+    for t in storage.get_all_trials(study._study_id, deepcopy=False, states=(TrialState.RUNNING,)):
+        if _gone(t.user_attrs.get(OWNER)):
+            dead[t._trial_id] = f"worker died (process {t.user_attrs[OWNER]['pid']} is gone)"
+    if storage.get_heartbeat_interval() is not None:
+        grace = storage.grace_period or 2 * storage.heartbeat_interval
+        for trial_id in storage._get_stale_trial_ids(study._study_id):
+            dead.setdefault(trial_id, f"worker died (no heartbeat for more than {grace} s)")
+    for trial_id, why in dead.items():
         try:
             storage.set_trial_user_attr(trial_id, INTERRUPTED, WORKER_DIED)
-            why = f"worker died (no heartbeat for more than {grace} s)"
             storage.set_trial_user_attr(trial_id, ERROR, why)
             failed = storage.set_trial_state_values(trial_id, state=TrialState.FAIL)
         except UpdateFinishedTrialError:
@@ -350,22 +427,57 @@ class _Work:
     seed: int
     heartbeat_interval: int | None
     grace_period: int | None
+    pruner: str = "curve"
 
 
 def _worker_seed(seed: int, index: int) -> int:
     return (seed * 1_000_003 + index) % (2**31 - 1)
 
 
-def run_worker(study: optuna.Study, work: _Work, index: int) -> None:
-    """Claim, run and tell trials until every slot is taken."""
+def _tell(study: optuna.Study, trial: optuna.Trial, outcome: Outcome) -> None:
+    """Store a trial's outcome: its value, its error (FAIL), or why it was pruned (PRUNED, told with its
+    last reported value); a returned history becomes its intermediate values."""
+    reported = set(trial.storage.get_trial(trial._trial_id).intermediate_values)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        for row in outcome.history:
+            if row["step"] not in reported and math.isfinite(row["value"]):
+                trial.report(float(row["value"]), row["step"])
+    if outcome.pruned is not None:
+        trial.set_user_attr(PRUNED_BY, outcome.pruned)
+        study.tell(trial, state=TrialState.PRUNED)
+    elif outcome.error is None:
+        study.tell(trial, outcome.value)
+    else:
+        trial.set_user_attr(ERROR, outcome.error)
+        study.tell(trial, state=TrialState.FAIL)
+
+
+def records(study: optuna.Study) -> list[TrialRecord]:
+    """Every trial of the study but the WAITING ones (slots handed back), as the advisor shows them."""
+    base = dict(study.user_attrs.get(BASE_CONFIG, {}))
+    return [record(t, base) for t in study.get_trials(deepcopy=False) if t.state != TrialState.WAITING]
+
+
+def _others_running(study: optuna.Study) -> bool:
+    return any(counts(t) for t in study.get_trials(deepcopy=False, states=(TrialState.RUNNING,)))
+
+
+def run_worker(study: optuna.Study, work: _Work, index: int, on_trial: OnTrial | None = None) -> None:
+    """Claim, run and tell trials until every slot is taken and no other worker still runs one (a slot
+    its dead worker frees is claimed again)."""
     objective = import_callable(work.objective)
     dims = [Dimension.model_validate(d) for d in study.user_attrs[FINGERPRINT]["search_space"]]
     base = dict(study.user_attrs[BASE_CONFIG])
+    maximize = study.direction == optuna.study.StudyDirection.MAXIMIZE
     space = distributions(dims)
     sampler = make_sampler(work.sampler, space, _worker_seed(work.seed, index), work.n_trials)
-    study = optuna.Study(study_name=study.study_name, storage=study._storage, sampler=sampler)
+    study = optuna.Study(study_name=study.study_name, storage=study._storage, sampler=sampler,
+                         pruner=optuna_pruner(work.pruner, work.n_trials))
+    curve = CurveRules(maximize=maximize) if work.pruner != "none" else None
     storage = study._storage
     worker = f"{socket.gethostname()}:{os.getpid()}:w{index}"
+    owner = _owner()
     heartbeat = _Heartbeat(storage) if storage.get_heartbeat_interval() is not None else None
     lock = _SamplingLock(work.url, study.study_name)
     try:
@@ -373,16 +485,22 @@ def run_worker(study: optuna.Study, work: _Work, index: int) -> None:
             fail_stale_trials(study)
             with lock.held():
                 trial_id = claim(study, work.n_trials)
-                if trial_id is None:
+            if trial_id is None:
+                if not _others_running(study):
                     return
-                if heartbeat is not None:
-                    storage.record_heartbeat(trial_id)
-                    heartbeat.trial = trial_id
-                trial = optuna.Trial(study, trial_id)
-                trial.set_user_attr(WORKER, worker)
-                params = {n: _suggest(trial, n, d) for n, d in space.items()}  # stored before the unlock
+                time.sleep(POLL_S)  # the last trials run elsewhere; a dead worker's slot comes back
+                continue
+            trial = optuna.Trial(study, trial_id)
             try:
-                value, error = call_objective(objective, {**base, **params}, work.trial_timeout)
+                with lock.held():
+                    if heartbeat is not None:
+                        storage.record_heartbeat(trial_id)
+                        heartbeat.trial = trial_id
+                    trial.set_user_attr(WORKER, worker)
+                    trial.set_user_attr(OWNER, owner)
+                    params = {n: _suggest(trial, n, d) for n, d in space.items()}  # stored before the unlock
+                outcome = call_objective(objective, {**base, **params}, work.trial_timeout,
+                                         Reporter(trial, work.pruner, curve))
             except KeyboardInterrupt:  # the slot is freed: a resumed study runs it again
                 with contextlib.suppress(Exception):
                     trial.set_user_attr(INTERRUPTED, CTRL_C)
@@ -393,13 +511,13 @@ def run_worker(study: optuna.Study, work: _Work, index: int) -> None:
                 if heartbeat is not None:
                     heartbeat.trial = None
             try:
-                if error is None:
-                    study.tell(trial, value)
-                else:
-                    trial.set_user_attr(ERROR, error)
-                    study.tell(trial, state=TrialState.FAIL)
+                _tell(study, trial, outcome)
             except UpdateFinishedTrialError:
                 log.warning("trial %d was failed as stale while it ran; its result is dropped", trial.number)
+                continue
+            if on_trial is not None:
+                done = records(study)
+                on_trial(next(r for r in done if r.id == trial.number), done)
     finally:
         lock.close()
         if heartbeat is not None:
@@ -427,16 +545,19 @@ def _stop(helpers: list[Any]) -> None:
 
 
 def run_trials(study: optuna.Study, objective_spec: str, n_trials: int, *, sampler: str = "gp",
-               trial_timeout: float | None = None, workers: int = 1, seed: int = 0) -> list[FrozenTrial]:
-    """Run the study until `n_trials` trials are finished or running (across every process sharing it);
-    `workers` local processes (this one and `workers - 1` spawned) share its storage URL. Returns every
-    trial."""
+               pruner: str = "curve", trial_timeout: float | None = None, workers: int = 1, seed: int = 0,
+               on_trial: OnTrial | None = None) -> list[FrozenTrial]:
+    """Run the study until `n_trials` trials are finished (across every process sharing it); `workers`
+    local processes (this one and `workers - 1` spawned) share its storage URL. `on_trial` is called
+    after each trial this process finishes, with it and every trial. Returns every trial."""
     if n_trials < 1:
         raise AdvisorError(f"`trials` must be >= 1, got {n_trials}")
     if workers < 1:
         raise AdvisorError(f"`workers` must be >= 1, got {workers}")
     if sampler not in SAMPLERS:
         raise AdvisorError(f"unknown sampler {sampler!r}; allowed: {', '.join(SAMPLERS)}")
+    if pruner not in PRUNERS:
+        raise AdvisorError(f"unknown pruner {pruner!r}; allowed: {', '.join(PRUNERS)}")
     if FINGERPRINT not in study.user_attrs:
         raise StudyError(f"study {study.study_name!r} was not opened with open_study (no fingerprint)")
     import_callable(objective_spec)  # fail before any trial is claimed
@@ -446,13 +567,14 @@ def run_trials(study: optuna.Study, objective_spec: str, n_trials: int, *, sampl
     url = storage.url if storage else ""
     beat = storage.get_heartbeat_interval() if storage else None
     grace = storage.grace_period if storage else None
-    work = _Work(url, study.study_name, objective_spec, n_trials, sampler, trial_timeout, seed, beat, grace)
+    work = _Work(url, study.study_name, objective_spec, n_trials, sampler, trial_timeout, seed, beat, grace,
+                 pruner)
     context = multiprocessing.get_context("spawn")
     helpers = [context.Process(target=_worker_main, args=(work, i), daemon=True) for i in range(1, workers)]
     for proc in helpers:
         proc.start()
     try:
-        run_worker(study, work, 0)
+        run_worker(study, work, 0, on_trial)
         for proc in helpers:
             proc.join()
     except KeyboardInterrupt:

@@ -2,8 +2,9 @@
 
 Optuna's own `SkoptSampler` is gone upstream, so this adapter refits `skopt.Optimizer(base_estimator="GP")`
 from the study at every trial: COMPLETE trials with their value (negated for a maximized study), FAIL
-trials as a bad value, RUNNING trials with a constant liar, so workers sharing a storage never get one
-point twice. Parameters outside the search space are drawn by a `RandomSampler`.
+trials as a bad value (an interrupted one not at all), PRUNED ones with their last reported value,
+RUNNING trials with a constant liar, so workers sharing a storage never get one point twice.
+Parameters outside the search space are drawn by a `RandomSampler`.
 Imported only by `advisor tune`'s Optuna engine: it loads optuna and skopt.
 """
 
@@ -117,6 +118,10 @@ class SkoptSampler(BaseSampler):
             point = [t.params[n] for n in names]
             if t.state == TrialState.COMPLETE and t.value is not None and math.isfinite(t.value):
                 done.append((point, sign * t.value))
+            elif t.state == TrialState.PRUNED:
+                done.append((point, _pruned_value(t, sign)))
+            elif t.state == TrialState.FAIL and t.user_attrs.get("interrupted"):
+                continue  # a dead worker's or a Ctrl-C'd trial says nothing about its point
             elif t.state == TrialState.FAIL or t.state == TrialState.COMPLETE:
                 done.append((point, None))
             elif t.state == TrialState.RUNNING:
@@ -145,6 +150,16 @@ class SkoptSampler(BaseSampler):
     def sample_independent(self, study: Study, trial: FrozenTrial, param_name: str,
                            param_distribution: BaseDistribution) -> Any:
         return self._independent.sample_independent(study, trial, param_name, param_distribution)
+
+
+def _pruned_value(trial: FrozenTrial, sign: float) -> float | None:
+    """A pruned trial is told its last reported value (stopped early, it would only have improved so
+    much); one the curve rules stopped (diverged, LR too high) is told as a failure."""
+    if (trial.user_attrs.get("advisor:pruned_by") or {}).get("pruner") == "curve":
+        return None
+    values = trial.intermediate_values
+    last = values[max(values)] if values else None
+    return sign * last if last is not None and math.isfinite(last) else None
 
 
 def _inside(dist: BaseDistribution, value: Any) -> Any:
