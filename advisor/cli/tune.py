@@ -13,6 +13,7 @@ from advisor.cli import Interrupted
 from advisor.cli.options import RULES_DIR, knowledge_base
 from advisor.cli.terminal import Terminal
 from advisor.core.recommendation import recommend
+from advisor.errors import MissingDependencyError
 from advisor.outputs.files import write_atomic
 from advisor.profile.model import load_profile
 from advisor.yamlio import dump_yaml
@@ -59,6 +60,11 @@ def command(
     rules_dir: Path | None = RULES_DIR,
 ) -> None:
     """Search the recommended space; every finished trial is saved before the next starts."""
+    try:
+        import optuna  # noqa: F401
+        import skopt  # noqa: F401
+    except ModuleNotFoundError as exc:
+        raise MissingDependencyError(exc.name or "optuna", "search", "advisor tune") from None
     from advisor.tuning.trials import best_trial, convergence_plot
     from advisor.tuning.tuner import TuneSettings, tune
 
