@@ -13,14 +13,13 @@ import signal
 import time
 import uuid
 from collections import Counter
-from collections.abc import Callable
 from typing import Any
 
 import optuna
 import pytest
 import sqlalchemy as sa
 
-from .pg_server import postgres_url  # noqa: F401
+from .pg_server import postgres_url, wait_for  # noqa: F401
 
 N_TRIALS = 12
 DEADLINE_S = 30.0
@@ -29,14 +28,6 @@ optuna.logging.set_verbosity(optuna.logging.WARNING)
 pytestmark = pytest.mark.filterwarnings("ignore::optuna.exceptions.ExperimentalWarning")  # heartbeat API
 
 
-def wait_for(condition: Callable[[], Any], what: str, timeout: float = DEADLINE_S) -> Any:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        result = condition()
-        if result:
-            return result
-        time.sleep(0.05)
-    raise AssertionError(f"timed out after {timeout:.0f} s waiting for {what}")
 
 
 def _objective(trial: optuna.Trial) -> float:

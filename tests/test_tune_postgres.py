@@ -14,11 +14,8 @@ import shutil
 import signal
 import subprocess
 import sys
-import time
 import uuid
-from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 import optuna
 from optuna.trial import TrialState
@@ -26,7 +23,7 @@ from optuna.trial import TrialState
 from advisor import load_profile, recommend
 
 from .conftest import ROOT
-from .pg_server import postgres_url  # noqa: F401
+from .pg_server import postgres_url, wait_for  # noqa: F401
 
 PROFILE = ROOT / "tests" / "profiles" / "vision-auto-optimizer.yaml"  # lr (log) + batch + momentum
 CASES = ROOT / "tests" / "objectives" / "optuna_cases.py"
@@ -46,18 +43,10 @@ def _other_host_prefix() -> list[str]:
     return [unshare, "--uts", "sh", "-c", 'hostname machine-b && exec "$0" "$@"']
 
 
-def _trials(url: str, name: str) -> list[optuna.trial.FrozenTrial]:
-    return optuna.load_study(study_name=name, storage=url).get_trials(deepcopy=False)
+def _trials(storage: optuna.storages.RDBStorage, name: str) -> list[optuna.trial.FrozenTrial]:
+    return optuna.load_study(study_name=name, storage=storage).get_trials(deepcopy=False)
 
 
-def _wait(condition: Callable[[], Any], what: str, timeout: float = 120.0) -> Any:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        result = condition()
-        if result:
-            return result
-        time.sleep(0.1)
-    raise AssertionError(f"timed out after {timeout:.0f} s waiting for {what}")
 
 
 def test_two_machines_on_postgres_one_killed_mid_trial(postgres_url: str, tmp_path: Path) -> None:  # noqa: F811
@@ -72,30 +61,32 @@ def test_two_machines_on_postgres_one_killed_mid_trial(postgres_url: str, tmp_pa
     survivor = subprocess.Popen(cmd, cwd=a, env={**env, "MACHINE_DIR": str(a / "pids"),
                                                  "AWAIT_DIR": str(b / "pids"), "AWAIT_N": "2"},
                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    _wait(lambda: (a / "pids").is_dir(), "the first machine to start a trial")  # the study exists
+    wait_for(lambda: (a / "pids").is_dir(), "the first machine to start a trial")  # the study exists
     other_host = _other_host_prefix()
+    reader = optuna.storages.RDBStorage(postgres_url)  # one pool for every poll: one per poll runs out
     doomed = subprocess.Popen([*other_host, *cmd, "--resume"], cwd=b, start_new_session=True,
                               env={**env, "MACHINE_DIR": str(b / "pids"), "GATE_AFTER": "2"},
                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    def ran_on_b(trial: optuna.trial.FrozenTrial) -> bool:
+        return (b / "pids" / str(trial.user_attrs.get("advisor:owner", {}).get("pid"))).exists()
+
     try:
         def doomed_hangs() -> list | None:
-            trials = _trials(postgres_url, name)
-            on_b = [t for t in trials if (b / "pids" / str(t.user_attrs.get("advisor:owner", {}).get("pid"))
-                                          ).exists()]
+            trials = _trials(reader, name)
+            on_b = [t for t in trials if ran_on_b(t)]
             done = [t for t in on_b if t.state == TrialState.COMPLETE]
             running = [t for t in on_b if t.state == TrialState.RUNNING]
             return trials if len(done) >= 4 and len(running) == 2 else None
 
-        before = _wait(doomed_hangs, "both workers of machine B to finish 2 trials and hang in a third")
+        before = wait_for(doomed_hangs, "both workers of machine B to finish 2 trials and hang", 120)
     finally:
         os.killpg(doomed.pid, signal.SIGKILL)  # the machine dies: both of its worker processes
         doomed.wait()
     finished_before = {t.number: t.params for t in before if t.state == TrialState.COMPLETE}
-    killed = [t.number for t in before if t.state == TrialState.RUNNING
-              and (b / "pids" / str(t.user_attrs["advisor:owner"]["pid"])).exists()]
+    killed = [t.number for t in before if t.state == TrialState.RUNNING and ran_on_b(t)]
     out, err = survivor.communicate(timeout=300)
     assert survivor.returncode == 0, err
-    trials = _trials(postgres_url, name)
+    trials = _trials(reader, name)
     complete = [t for t in trials if t.state == TrialState.COMPLETE]
     assert len(complete) == N_TRIALS  # the killed trials' slots were run again
     for number, params in finished_before.items():  # every trial finished before the kill, unchanged
@@ -112,4 +103,5 @@ def test_two_machines_on_postgres_one_killed_mid_trial(postgres_url: str, tmp_pa
     assert len({t.user_attrs["advisor:worker"] for t in complete}) == 4  # 2 machines x 2 workers took part
     assert (a / "out" / "best_config.yaml").is_file()  # each machine writes in its own working directory
     assert not (b / "out").exists()
+    reader.engine.dispose()
     assert f"{N_TRIALS + 2} trials of study '{name}' in " in out  # 16 complete, the 2 interrupted

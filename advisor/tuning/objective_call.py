@@ -45,14 +45,20 @@ class Outcome:
 
 def takes_report(objective: Callable[..., Any]) -> bool:
     """Whether the objective has a second parameter (or one named `report`) to receive `report`."""
+    return _report_mode(objective) is not None
+
+
+def _report_mode(objective: Callable[..., Any]) -> str | None:
+    """How `report` is passed: "keyword" (a keyword-only `report`), "positional", or None."""
     try:
         params = list(inspect.signature(objective).parameters.values())
     except (TypeError, ValueError):
-        return False
-    if any(p.name == "report" for p in params):
-        return True
+        return None
+    named = [p for p in params if p.name == "report"]
+    if named:
+        return "keyword" if named[0].kind == named[0].KEYWORD_ONLY else "positional"
     positional = [p for p in params if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
-    return len(positional) >= 2 or any(p.kind == p.VAR_POSITIONAL for p in params)
+    return "positional" if len(positional) >= 2 or any(p.kind == p.VAR_POSITIONAL for p in params) else None
 
 
 def call_objective(objective: Callable[..., Any], config: dict[str, Any], timeout: float | None,
@@ -67,7 +73,10 @@ def call_objective(objective: Callable[..., Any], config: dict[str, Any], timeou
         previous = signal.signal(signal.SIGALRM, on_alarm)
         signal.setitimer(signal.ITIMER_REAL, timeout)
     try:
-        if report is not None and takes_report(objective):
+        mode = _report_mode(objective) if report is not None else None
+        if mode == "keyword":
+            result = objective(dict(config), report=report)
+        elif mode == "positional":
             result = objective(dict(config), report)
         else:
             result = objective(dict(config))
