@@ -99,5 +99,12 @@ bench-api: $(STAMP)
 bench-fuzz: $(STAMP)
 	$(BIN)/python benchmarks/api_fuzz.py --cases 1000
 
+.PHONY: bench-search bench-prune
+bench-search: $(STAMP)
+	$(BIN)/python benchmarks/search_quality.py --seeds 3 --trials 20 --workers 2
+
+bench-prune: $(STAMP)
+	$(BIN)/python benchmarks/pruning_benchmark.py --seeds 3 --trials 20 --workers 2
+
 clean:
 	rm -rf $(VENV) out build *.egg-info

@@ -144,7 +144,7 @@ def _train_features(y: Sequence[float]) -> dict[str, float]:
     return {
         "train_drop": _r(1 - end / start) if start > 0 else 0.0,
         "train_up_frac": _r(rises / (n - 1)),
-        "train_rise": _r((end - best) / (start - best)) if progressed else 0.0,
+        "train_rise": _r(max(0.0, end - _tail_best(y)) / (start - best)) if progressed else 0.0,
         "train_start_spike": _r(start / later) if later > 0 else 0.0,
         # In units of the first loss: near-zero losses make relative blips meaningless.
         "train_max_rise": _r(max(b - a for a, b in itertools.pairwise(ys)) / start)
@@ -223,6 +223,15 @@ def _finite_prefix(values: Sequence[float]) -> list[float]:
 
 def _tail(values: Sequence[float]) -> float:
     return statistics.median(values[-3:])
+
+
+def _tail_best(values: Sequence[float]) -> float:
+    """The best the curve reached, read like its end (`_tail`: a median of 3 points), so a curve that
+    fell all the way has no rise: a raw minimum against a median end called the last, largest drop
+    of a short curve a rise above its best."""
+    if len(values) < 3:
+        return min(values)
+    return min(statistics.median(values[i:i + 3]) for i in range(len(values) - 2))
 
 
 def _head(values: Sequence[float]) -> float:
