@@ -104,7 +104,7 @@ bench-search: $(STAMP)
 	$(BIN)/python benchmarks/search_quality.py --seeds 3 --trials 20 --workers 2
 
 bench-prune: $(STAMP)
-	$(BIN)/python benchmarks/pruning_benchmark.py --seeds 3 --trials 20 --workers 2
+	$(BIN)/python benchmarks/pruning_benchmark.py --seeds 3 --trials 20 --workers 2 --verify-prunes curve
 
 clean:
 	rm -rf $(VENV) out build *.egg-info

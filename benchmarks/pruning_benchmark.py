@@ -68,7 +68,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).parent))
 from advisor import parse_profile, recommend
-from search_tasks import SearchTask, profile_for, search_tasks, train
+from search_tasks import SearchTask, json_safe, profile_for, search_tasks, train
 
 HERE = Path(__file__).resolve().parent
 RESULTS = HERE / "results"
@@ -134,17 +134,6 @@ def job(args: tuple[int, int, str, int, str]) -> tuple[tuple[int, int, str], dic
                 row["full_error"] = train(task, row["config"], seed)["error"]
     out["verify_seconds"] = time.perf_counter() - t1
     return (index, seed, arm), out
-
-
-def _finite(value: Any) -> Any:
-    """JSON without Infinity/NaN: a non-finite float becomes null."""
-    if isinstance(value, float):
-        return value if math.isfinite(value) else None
-    if isinstance(value, dict):
-        return {k: _finite(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_finite(v) for v in value]
-    return value
 
 
 def _fmt(value: float, digits: int = 4) -> str:
@@ -459,8 +448,8 @@ def compact_row(row: dict) -> dict:
 
 def write_json(path: Path, meta: dict, summary: dict, rows: list[dict]) -> None:
     """meta and summary indented, then one task x seed row a line (compact: the rows hold every trial)."""
-    head = json.dumps(_finite({"meta": meta, "summary": summary}), indent=1, default=str)
-    lines = [json.dumps(_finite(r), separators=(",", ":"), default=str) for r in rows]
+    head = json.dumps(json_safe({"meta": meta, "summary": summary}), indent=1, default=str)
+    lines = [json.dumps(json_safe(r), separators=(",", ":"), default=str) for r in rows]
     path.write_text(head[:-2] + ',\n "rows": [\n' + ",\n".join(lines) + "\n ]\n}\n")
 
 
@@ -509,7 +498,7 @@ def main() -> None:
         trials = {arm: out[(index[r["task"]], r["seed"], arm)]["trials"] for arm in ARMS}
         return {**r, "arms": {arm: {**r["arms"][arm], "trials": trials[arm]} for arm in ARMS}}
 
-    json_rows = _finite([compact_row(with_trials(r)) for r in rows])
+    json_rows = json_safe([compact_row(with_trials(r)) for r in rows])
     lines += audit(json_rows)
     study_s = sum(v["seconds"] for v in out.values())
     verify_s = sum(v["verify_seconds"] for v in out.values())

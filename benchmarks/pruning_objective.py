@@ -34,11 +34,9 @@ from pathlib import Path
 from typing import Any
 
 import torch
-from torch import nn
-from torch.utils.data import DataLoader
 
 sys.path.insert(0, str(Path(__file__).parent))
-from search_tasks import SearchTask, _error, build_optimizer, search_tasks
+from search_tasks import SearchTask, search_tasks, train
 
 
 def task_named(name: str) -> SearchTask:
@@ -48,61 +46,25 @@ def task_named(name: str) -> SearchTask:
     raise KeyError(f"no search task named {name!r}")
 
 
-def _validate(task: SearchTask, model: nn.Module, valid_loss: nn.Module) -> tuple[float, float]:
-    """(validation error, validation loss) exactly as `search_tasks.train` scores its final model."""
-    model.eval()
-    with torch.no_grad():
-        x, y = task.valid.tensors
-        out = model(x)
-        value = float(valid_loss(out, y))
-        error = _error(task, out, y) if torch.isfinite(out).all() else math.inf
-    finite = math.isfinite(value) and math.isfinite(error)
-    return (error, value) if finite else (math.inf, math.inf)
-
-
 def train_reporting(task: SearchTask, config: dict, seed: int,
                     report: Callable[..., None] | None, log: dict[str, Any]) -> float:
     """`search_tasks.train` with a report after every epoch; returns the final validation error."""
-    torch.manual_seed(seed)
-    model = task.make_model(float(config.get("dropout", 0.0)))
-    opt = build_optimizer(config, [p for p in model.parameters() if p.requires_grad], task.optimizer)
-    if task.kind == "regression":
-        train_loss: nn.Module = nn.MSELoss()
-        valid_loss: nn.Module = nn.MSELoss()
-    else:
-        train_loss = nn.CrossEntropyLoss(label_smoothing=float(config.get("label_smoothing", 0.0) or 0.0))
-        valid_loss = nn.CrossEntropyLoss()
-    clip = config.get("grad_clip_norm")
-    loader = DataLoader(task.train, batch_size=int(config["batch_size"]), shuffle=True,
-                        generator=torch.Generator().manual_seed(seed))
-    error = math.inf
-    for epoch in range(task.epochs):
+
+    def on_epoch(epoch: int, error: float, val_loss: float, train_loss: float) -> None:
         log["epochs_started"] = epoch + 1
-        model.train()
-        total, count = 0.0, 0
-        for x, y in loader:
-            opt.zero_grad(set_to_none=True)
-            loss = train_loss(model(x), y)
-            if not torch.isfinite(loss):
-                log["curve"].append({"step": epoch, "value": None, "train_loss": None})
-                log["ended"] = "diverged"
-                if report is not None:
-                    report(epoch, math.inf, train_loss=math.inf)
-                return math.inf
-            loss.backward()
-            if clip:
-                nn.utils.clip_grad_norm_(model.parameters(), float(clip))
-            opt.step()
-            total += loss.item() * len(y)
-            count += len(y)
-        error, val_loss = _validate(task, model, valid_loss)
-        mean_loss = total / count
-        log["curve"].append({"step": epoch, "value": error if math.isfinite(error) else None,
-                             "train_loss": mean_loss,
-                             "val_loss": val_loss if math.isfinite(val_loss) else None})
+        if math.isinf(train_loss):  # the train loss went non-finite: the run stops here
+            log["curve"].append({"step": epoch, "value": None, "train_loss": None})
+            log["ended"] = "diverged"
+        else:
+            log["curve"].append({"step": epoch, "value": error if math.isfinite(error) else None,
+                                 "train_loss": train_loss,
+                                 "val_loss": val_loss if math.isfinite(val_loss) else None})
         if report is not None:
-            report(epoch, error, train_loss=mean_loss)
-    log["ended"] = "complete"
+            report(epoch, error, train_loss=train_loss)
+
+    error = train(task, config, seed, on_epoch)["error"]
+    if log.get("ended", "stopped") == "stopped":  # not pruned, not diverged
+        log["ended"] = "complete"
     return error
 
 
@@ -123,7 +85,7 @@ def objective(config: dict, report: Callable[..., None]) -> float:
 def _check(configs_per_task: int = 2) -> None:
     """The unrolled training ends at the error `search_tasks.train` gives (same config, same seed)."""
     from advisor import parse_profile, recommend
-    from search_tasks import profile_for, train
+    from search_tasks import profile_for
 
     torch.set_num_threads(1)
     worst = 0.0

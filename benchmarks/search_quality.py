@@ -40,7 +40,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).parent))
 from advisor import parse_profile, recommend
-from search_tasks import SearchTask, profile_for, search_tasks, train
+from search_tasks import SearchTask, json_safe, profile_for, search_tasks, train
 
 RESULTS = Path(__file__).parent / "results"
 DEFAULTS = {"optimizer": "adam", "learning_rate": 1e-3, "batch_size": 32, "weight_decay": 0.0,
@@ -113,17 +113,6 @@ def job(args: tuple[int, int, str, int]) -> tuple[tuple[int, int, str], dict]:
         out = {"trials": search(task, seed, n, dists, rec.config, start)}
     out["seconds"] = time.perf_counter() - t0
     return (index, seed, arm), out
-
-
-def _finite(value: Any) -> Any:
-    """JSON without Infinity/NaN: a non-finite float becomes null."""
-    if isinstance(value, float):
-        return value if math.isfinite(value) else None
-    if isinstance(value, dict):
-        return {k: _finite(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_finite(v) for v in value]
-    return value
 
 
 def best_so_far(trials: list[dict]) -> list[float]:
@@ -365,7 +354,7 @@ def main() -> None:
             "workers": args.workers, "wall_seconds": wall,
             "target_rule": {"relative": REL, "absolute_floor": ABS_FLOOR},
             "defaults": DEFAULTS, "generic_start": GENERIC_START}
-    document = _finite({"meta": meta, "rows": rows})
+    document = json_safe({"meta": meta, "rows": rows})
     base.with_suffix(".json").write_text(json.dumps(document, indent=1, default=str))
     base.with_suffix(".txt").write_text(text + "\n")
     plot(tasks, rows, args.trials, base.with_suffix(".png"))

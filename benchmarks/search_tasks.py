@@ -16,6 +16,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cache
+from typing import Any
 
 import numpy as np
 import torch
@@ -265,10 +266,39 @@ def _error(task: SearchTask, out: torch.Tensor, y: torch.Tensor) -> float:
     return 1.0 - float(np.mean(recalls))
 
 
-def train(task: SearchTask, config: dict, seed: int) -> dict:
+def json_safe(value: Any) -> Any:
+    """JSON without Infinity/NaN: a non-finite float becomes null."""
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, dict):
+        return {k: json_safe(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [json_safe(v) for v in value]
+    return value
+
+
+OnEpoch = Callable[[int, float, float, float], None]  # (epoch, val error, val loss, mean train loss)
+
+
+def score(task: SearchTask, model: nn.Module, valid_loss: nn.Module) -> tuple[float, float]:
+    """(validation error, validation loss) of `model`; both inf when either is not finite. Eval mode
+    draws no random numbers and moves no batch-norm statistics, so scoring mid-run changes nothing."""
+    model.eval()
+    with torch.no_grad():
+        x, y = task.valid.tensors
+        out = model(x)
+        value = float(valid_loss(out, y))
+        error = _error(task, out, y) if torch.isfinite(out).all() else math.inf
+    finite = math.isfinite(value) and math.isfinite(error)
+    return (error, value) if finite else (math.inf, math.inf)
+
+
+def train(task: SearchTask, config: dict, seed: int, on_epoch: OnEpoch | None = None) -> dict:
     """Train `task` with `config` for its epochs at a constant learning rate; returns the validation
     error (the task's metric), the validation loss and the seconds taken; error and loss are inf when
-    the training loss becomes non-finite.
+    the training loss becomes non-finite. `on_epoch`, when given, is called after every epoch with the
+    validation error and loss and the epoch's mean train loss (inf for all three in the epoch the train
+    loss went non-finite, after which the run stops).
 
     Honoured: optimizer, learning_rate, batch_size, momentum, weight_decay, dropout, beta1, beta2, eps,
     label_smoothing (training loss only), grad_clip_norm. Ignored (the same for every arm):
@@ -286,23 +316,24 @@ def train(task: SearchTask, config: dict, seed: int) -> dict:
     clip = config.get("grad_clip_norm")
     loader = DataLoader(task.train, batch_size=int(config["batch_size"]), shuffle=True,
                         generator=torch.Generator().manual_seed(seed))
-    for _ in range(task.epochs):
+    for epoch in range(task.epochs):
         model.train()
+        total, count = 0.0, 0
         for x, y in loader:
             opt.zero_grad(set_to_none=True)
             loss = train_loss(model(x), y)
             if not torch.isfinite(loss):
+                if on_epoch is not None:
+                    on_epoch(epoch, math.inf, math.inf, math.inf)
                 return {"error": math.inf, "loss": math.inf, "seconds": time.perf_counter() - start}
             loss.backward()
             if clip:
                 nn.utils.clip_grad_norm_(model.parameters(), float(clip))
             opt.step()
-    model.eval()
-    with torch.no_grad():
-        x, y = task.valid.tensors
-        out = model(x)
-        value = float(valid_loss(out, y))
-        error = _error(task, out, y) if torch.isfinite(out).all() else math.inf
-    finite = math.isfinite(value) and math.isfinite(error)
-    return {"error": error if finite else math.inf, "loss": value if finite else math.inf,
-            "seconds": time.perf_counter() - start}
+            if on_epoch is not None:
+                total += loss.item() * len(y)
+                count += len(y)
+        if on_epoch is not None:
+            on_epoch(epoch, *score(task, model, valid_loss), total / count)
+    error, value = score(task, model, valid_loss)
+    return {"error": error, "loss": value, "seconds": time.perf_counter() - start}
