@@ -504,7 +504,7 @@ def test_the_curve_rules_stop_a_climbing_train_loss_and_record_the_verdict(cli, 
     assert start.pruned_by["pruner"] == "curve" and start.pruned_by["verdict"] == "lr_too_high"
     assert start.pruned_by["rule"].startswith("diag.curve.lr-too-high") and start.pruned_by["evidence"]
     assert start.steps == start.pruned_by["step"] + 1 < 10  # stopped early: fewer than the 10 epochs
-    assert f"trial #0 pruned: pruned at step {start.pruned_by['step']} by the curve rules: lr_too_high" \
+    assert f"trial #0 pruned at step {start.pruned_by['step']} by the curve rules: lr_too_high" \
         in result.err.replace("\n", " ")
     assert all(t.status == "complete" and t.steps == 10 for t in rest if t.config["learning_rate"] <= 0.05)
 

@@ -105,7 +105,9 @@ def command(
     terminal.out.print(f"best: trial #{best.id} = {best.value:.5g}; wrote {folder / 'best_config.yaml'}"
                        + (f", {plot}" if plot else ""))
     for t in results:
-        if t.error:
+        if t.status == "pruned" and t.pruned_by:
+            terminal.note(f"trial #{t.id} {t.error}")  # "pruned at step N by ...": its own sentence
+        elif t.error:
             terminal.note(f"trial #{t.id} {t.status}: {t.error}")
 
 
@@ -133,14 +135,22 @@ def _table(results: list[TrialRecord], names: list[str], where: str, width: int)
              *(_cell(t.config.get(n)) for n in names), "" if t.duration is None else f"{t.duration:.2f}"]
             for t in results]
     used = sum(max(len(c), *(len(r[i]) for r in rows)) + 3 for i, c in enumerate(columns)) + 4
-    room = min(60, max(12, width - used - 3))
+    room = min(60, max(22, width - used - 3))  # "lr_too_high at step 12" fits
     table = Table(title=f"{len(results)} trials of {where}", title_justify="left")
     for col in columns:
         table.add_column(col, no_wrap=True)
-    table.add_column("error", overflow="ellipsis", style="red")  # the one column that gives way
+    table.add_column("error / why pruned", overflow="ellipsis", style="red")  # the column that gives way
     for t, row in zip(results, rows, strict=True):
-        table.add_row(*row, _clip(t.error or "", room))
+        table.add_row(*row, _clip(_why(t), room))
     return table
+
+
+def _why(trial: TrialRecord) -> str:
+    """The error, or for a pruned trial what stopped it and when (the note after the table says why)."""
+    if trial.status == "pruned" and trial.pruned_by:
+        who = trial.pruned_by.get("verdict") or trial.pruned_by.get("pruner")
+        return f"{who} at step {trial.pruned_by.get('step')}"
+    return trial.error or ""
 
 
 def _clip(text: str, width: int) -> str:
