@@ -67,11 +67,8 @@ from torch.utils.data import DataLoader, Dataset, TensorDataset, WeightedRandomS
 
 sys.path.insert(0, str(Path(__file__).parent))
 from init_suite import COUNT, Case
+from init_suite import _gen as _g  # a seeded generator, written once
 from init_suite2 import _ListDataset  # a list of samples as a Dataset, written once
-
-
-def _g(seed: int) -> torch.Generator:
-    return torch.Generator().manual_seed(seed)
 
 
 def _t(task: str, modality: str | None, n: int, classes: int | None, family: str | None,

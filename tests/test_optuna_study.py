@@ -1,4 +1,4 @@
-"""The Optuna engine of `advisor tune` (beside the old SQLite store until the CLI switches over): a real
+"""The Optuna engine of `advisor tune` (`advisor.tuning.optuna_study`): a real
 SQLite storage in tmp_path, worker processes sharing its URL, and plain Optuna reading what they wrote.
 
 No test waits a fixed time for another process: each waits, with a deadline, for a file or a state."""

@@ -140,7 +140,8 @@ def exit_code_of(exc: AdvisorError) -> int:
 
 # Library messages name parameters in backticks; on the command line those are these flags.
 FLAGS = {"memory": "--memory", "gpu": "--gpu", "trials": "--trials", "resume": "--resume",
-         "storage": "--storage", "study_name": "--study-name"}
+         "storage": "--storage", "study_name": "--study-name",
+         "sampler": "--sampler", "pruner": "--pruner"}
 _PARAM = re.compile(r"`([a-z_]+)`")
 
 

@@ -21,16 +21,6 @@ from advisor.yamlio import dump_yaml
 if TYPE_CHECKING:
     from advisor.tuning.trials import TrialRecord
 
-SAMPLERS = ("gp", "optuna-gp", "tpe")  # advisor.tuning.optuna_study.SAMPLERS, without importing Optuna
-PRUNERS = ("curve", "median", "halving", "none")
-
-
-def _choice(value: str, allowed: tuple[str, ...], option: str) -> str:
-    if value not in allowed:
-        raise typer.BadParameter(f"{value!r} is not one of {', '.join(allowed)}", param_hint=option)
-    return value
-
-
 def command(
     profile: Path = typer.Argument(..., help="Profile file (YAML or JSON).", dir_okay=False),
     objective: str = typer.Option(..., "--objective", help="package.module:function or file.py:function;"
@@ -65,11 +55,10 @@ def command(
         import skopt  # noqa: F401
     except ModuleNotFoundError as exc:
         raise MissingDependencyError(exc.name or "optuna", "search", "advisor tune") from None
+    from advisor.tuning.optuna_study import shown_url
     from advisor.tuning.trials import best_trial, convergence_plot
     from advisor.tuning.tuner import TuneSettings, tune
 
-    _choice(sampler, SAMPLERS, "--sampler")
-    _choice(pruner, PRUNERS, "--pruner")
     terminal = Terminal()
     prof = load_profile(profile)
     rec = recommend(prof, kb=knowledge_base(rules_dir))
@@ -77,7 +66,7 @@ def command(
     settings = TuneSettings(objective=objective, storage=storage, study_name=study_name, trials=total,
                             maximize=maximize, seed=seed, workers=workers, trial_timeout=trial_timeout,
                             resume=resume, sampler=sampler, pruner=pruner, heartbeat=heartbeat)
-    where = _where(storage, study_name)
+    where = f"study {study_name!r} in {shown_url(storage) if '://' in storage else storage}"
     try:
         with terminal.progress("tune", total=total, unit="trial", every=1) as advance:
             def on_trial(trial: TrialRecord, all_trials: list[TrialRecord]) -> None:
@@ -109,11 +98,6 @@ def command(
             terminal.note(f"trial #{t.id} {t.error}")  # "pruned at step N by ...": its own sentence
         elif t.error:
             terminal.note(f"trial #{t.id} {t.status}: {t.error}")
-
-
-def _where(storage: str, study_name: str) -> str:
-    shown = storage if "://" not in storage else storage.split("@")[-1]  # no password on screen
-    return f"study {study_name!r} in {shown}"
 
 
 def _saved(storage: str, study_name: str, where: str) -> str:

@@ -41,7 +41,7 @@ from advisor.errors import AdvisorError, StudyError
 from advisor.tuning.objective_call import Outcome, call_objective
 from advisor.tuning.pruning import PRUNERS, CurveRules, Reporter, optuna_pruner
 from advisor.tuning.skopt_sampler import SkoptSampler, distributions
-from advisor.tuning.trials import ERROR, INTERRUPTED, PRUNED_BY, TrialRecord, record
+from advisor.tuning.trials import ERROR, INTERRUPTED, PRUNED_BY, WORKER, TrialRecord, record
 from advisor.user_code import import_callable
 
 log = logging.getLogger(__name__)
@@ -50,7 +50,6 @@ FINGERPRINT = "advisor:fingerprint"  # study user attrs
 BASE_CONFIG = "advisor:base_config"
 READY = "advisor:ready"
 STARTING = "advisor:starting_config"  # trial user attrs
-WORKER = "advisor:worker"
 OWNER = "advisor:owner"  # {"host", "pid", "started"}: tells a dead local worker from a live one
 WORKER_DIED = "worker died"
 CTRL_C = "interrupted (Ctrl-C)"
@@ -105,7 +104,8 @@ def check_sqlite_file(path: Path) -> None:
         raise StudyError(OLD_FORMAT.format(path=path))
 
 
-def _shown(url: str) -> str:
+def shown_url(url: str) -> str:
+    """The URL with its password hidden, for messages and the terminal."""
     with contextlib.suppress(Exception):
         from sqlalchemy.engine import make_url
 
@@ -119,7 +119,7 @@ def _on_stale(study: optuna.Study, trial: FrozenTrial) -> None:
 
 def _unusable(url: str, exc: Exception) -> StudyError:
     first = str(exc).splitlines()[0] if str(exc) else ""
-    return StudyError(f"{_shown(url)}: cannot open the study storage ({type(exc).__name__}: {first})")
+    return StudyError(f"{shown_url(url)}: cannot open the study storage ({type(exc).__name__}: {first})")
 
 
 def make_storage(url: str, heartbeat_interval: int = HEARTBEAT_S,
@@ -212,7 +212,7 @@ def open_study(rec: Recommendation, storage: str | Path, name: str = "advisor", 
         study.enqueue_trial({d.name: config[d.name] for d in rec.search_space}, user_attrs={STARTING: True})
         study.set_user_attr(READY, True)
         return study
-    where = f"study {name!r} in {_shown(url)}"
+    where = f"study {name!r} in {shown_url(url)}"
     deadline = time.monotonic() + READY_WAIT_S
     while not study.user_attrs.get(READY):
         if FINGERPRINT not in study.user_attrs and study.get_trials(deepcopy=False):

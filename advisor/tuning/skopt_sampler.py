@@ -24,6 +24,7 @@ from optuna.study import Study, StudyDirection
 from optuna.trial import FrozenTrial, TrialState
 
 from advisor.core.search_space import Dimension, plain
+from advisor.tuning.trials import INTERRUPTED, PRUNED_BY
 
 REASKS = 32  # candidates drawn when the GP's point is one already run or running
 
@@ -120,7 +121,7 @@ class SkoptSampler(BaseSampler):
                 done.append((point, sign * t.value))
             elif t.state == TrialState.PRUNED:
                 done.append((point, _pruned_value(t, sign)))
-            elif t.state == TrialState.FAIL and t.user_attrs.get("interrupted"):
+            elif t.state == TrialState.FAIL and t.user_attrs.get(INTERRUPTED):
                 continue  # a dead worker's or a Ctrl-C'd trial says nothing about its point
             elif t.state == TrialState.FAIL or t.state == TrialState.COMPLETE:
                 done.append((point, None))
@@ -155,7 +156,7 @@ class SkoptSampler(BaseSampler):
 def _pruned_value(trial: FrozenTrial, sign: float) -> float | None:
     """A pruned trial is told its last reported value (stopped early, it would only have improved so
     much); one the curve rules stopped (diverged, LR too high) is told as a failure."""
-    if (trial.user_attrs.get("advisor:pruned_by") or {}).get("pruner") == "curve":
+    if (trial.user_attrs.get(PRUNED_BY) or {}).get("pruner") == "curve":
         return None
     values = trial.intermediate_values
     last = values[max(values)] if values else None

@@ -1,4 +1,4 @@
-"""SQLite files that hold state worth keeping (the job store; a study file is checked with `damage`):
+"""SQLite files that hold state worth keeping (the job store; a study file is checked with `damage`).
 
 A new file appears complete or not at all (built under a temporary name, then hard-linked into place,
 which never replaces a file another process made first). An existing file that is empty, not SQLite

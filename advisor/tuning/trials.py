@@ -12,6 +12,7 @@ from optuna.trial import FrozenTrial, TrialState
 
 INTERRUPTED = "interrupted"  # a FAIL that frees its slot (a dead worker, Ctrl-C): run again on resume
 ERROR = "error"
+WORKER = "advisor:worker"  # host:pid:wN of the worker that ran it
 PRUNED_BY = "advisor:pruned_by"  # {"pruner", "step", and for the curve rules "verdict", "evidence"}
 FINISHED = ("complete", "failed", "pruned")
 
@@ -47,7 +48,7 @@ def record(trial: FrozenTrial, base: dict[str, Any]) -> TrialRecord:
     if status == "pruned" and pruned_by and not error:
         error = pruned_text(pruned_by)
     return TrialRecord(trial.number, status, {**base, **trial.params}, trial.value if status == "complete"
-                       else None, error, duration, trial.user_attrs.get("advisor:worker"), pruned_by,
+                       else None, error, duration, trial.user_attrs.get(WORKER), pruned_by,
                        len(trial.intermediate_values), dict(trial.intermediate_values))
 
 

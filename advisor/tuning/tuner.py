@@ -16,6 +16,7 @@ from advisor.core.recommendation import Recommendation
 from advisor.errors import AdvisorError
 from advisor.tuning.optuna_study import (
     HEARTBEAT_S,
+    SAMPLERS,
     OnTrial,
     make_storage,
     open_study,
@@ -23,6 +24,7 @@ from advisor.tuning.optuna_study import (
     run_trials,
     storage_url,
 )
+from advisor.tuning.pruning import PRUNERS
 from advisor.tuning.trials import TrialRecord
 from advisor.user_code import import_callable
 
@@ -47,6 +49,10 @@ def tune(rec: Recommendation, settings: TuneSettings, on_trial: OnTrial | None =
     """Run (or resume) the study to `settings.trials` finished trials; return every trial."""
     if settings.trials < 1:
         raise AdvisorError(f"`trials` must be >= 1, got {settings.trials}")
+    if settings.sampler not in SAMPLERS:  # checked before the study is created, not after
+        raise AdvisorError(f"unknown `sampler` {settings.sampler!r}; allowed: {', '.join(SAMPLERS)}")
+    if settings.pruner not in PRUNERS:
+        raise AdvisorError(f"unknown `pruner` {settings.pruner!r}; allowed: {', '.join(PRUNERS)}")
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     import_callable(settings.objective)  # fail before touching the study
     study = open_study(rec, settings.storage, settings.study_name, settings.maximize, settings.resume,
